@@ -1,0 +1,1 @@
+"""adscan's accounts app."""

@@ -1,0 +1,1 @@
+"""adscan's analysis app."""

@@ -1,0 +1,1 @@
+"""adscan's operations app."""

@@ -1,0 +1,119 @@
+"""Django settings of adscan, read from ``ADSCAN_*`` variables (see :mod:`review_ui.config`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from review_ui import config
+
+BASE_DIR = Path(__file__).resolve().parent
+HOME = config.home()
+
+DEBUG = config.get_bool("DEBUG", False)
+# The development key is refused by the production check (review_ui.checks).
+DEV_SECRET_KEY = "adscan-development-key-not-for-production-use-0123456789abcdef"
+SECRET_KEY = config.get("SECRET_KEY", DEV_SECRET_KEY)
+ALLOWED_HOSTS = [h.strip() for h in str(config.get("ALLOWED_HOSTS", "127.0.0.1,localhost")).split(",") if h.strip()]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "review_ui.accounts",
+    "review_ui.review",
+    "review_ui.analysis",
+    "review_ui.operations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "review_ui.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "review_ui.wsgi.application"
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": config.get("DB_PATH", str(HOME / "adscan.sqlite3")),
+        "OPTIONS": {"timeout": 30},
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "nl"
+LANGUAGES = [("nl", "Nederlands"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Amsterdam"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = HOME / "static"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+
+SESSION_COOKIE_AGE = config.get_int("SESSION_AGE", 8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+HTTPS = config.get_bool("HTTPS", False)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# adscan's own settings, passed down to crawler/, classifier/ and index/ as arguments.
+ADSCAN_INDEX_URL = config.get("INDEX_URL", f"sqlite:///{HOME / 'ads.db'}")
+ADSCAN_ARCHIVE_DIR = Path(config.get("ARCHIVE_DIR", HOME / "archive"))
+ADSCAN_IMAGE_DIR = Path(config.get("IMAGE_DIR", HOME / "images"))
+ADSCAN_RETENTION_DAYS = config.get_int("RETENTION_DAYS", 90)
+ADSCAN_FLAG_THRESHOLD = float(config.get("FLAG_THRESHOLD", 0.5))
+ADSCAN_EMBEDDING_MODEL = config.get("EMBEDDING_MODEL", None)
+ADSCAN_MODEL_DIR = config.get("MODEL_DIR", None)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}
