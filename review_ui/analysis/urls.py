@@ -1,0 +1,4 @@
+"""URLs of the analysis app."""
+
+app_name = "analysis"
+urlpatterns: list = []

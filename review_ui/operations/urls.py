@@ -1,0 +1,4 @@
+"""URLs of the operations app."""
+
+app_name = "operations"
+urlpatterns: list = []

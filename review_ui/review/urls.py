@@ -1,0 +1,4 @@
+"""URLs of the review app."""
+
+app_name = "review"
+urlpatterns: list = []
