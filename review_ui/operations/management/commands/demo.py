@@ -1,0 +1,185 @@
+"""``adscan demo``: the whole product on synthetic sites, with one command.
+
+Serves the synthetic demo ad market on 127.0.0.1, crawls it twice (the second
+time after ads changed, disappeared and appeared), processes what was stored,
+creates a demo user and serves the review UI. ``--smoke`` runs the same path on
+a small market without the UI and prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from index import open_store
+from index.exceptions import IndexError_
+from review_ui.operations.processing import Scorer, process_pending
+
+DEMO_USER = "demo"
+
+
+class Command(BaseCommand):
+    help = "Crawl the synthetic demo sites, process them and serve the review UI."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--smoke", action="store_true", help="small market, no UI, one JSON line")
+        parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument("--ads", type=int, default=None, help="ads in the market (600; smoke: 60)")
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="where the UI is served")
+        parser.add_argument("--no-serve", action="store_true", help="stop after processing")
+
+    # -- helpers ---------------------------------------------------------
+    def say(self, msg: str) -> None:
+        if not self.smoke:
+            self.stdout.write(msg)
+            self.stdout.flush()
+
+    def crawl_all(self, server, market, paths: dict[str, Path], epoch: int) -> list[dict[str, Any]]:
+        from crawler.runner import run_crawl_subprocess
+
+        sites = market.ground_truth()["sites"]
+
+        def one(site: dict[str, Any]) -> dict[str, Any]:
+            name = site["name"]
+            return run_crawl_subprocess(
+                Path(settings.BASE_DIR).parent / site["profile"],
+                base_url=server.base_urls[name],
+                store_url=paths["store_url"],
+                archive_dir=paths["archive"],
+                image_dir=paths["images"],
+                jobdir=paths["jobs"] / f"{name}-e{epoch}",
+                run_id=f"demo-{name}-e{epoch}-{int(time.time())}",
+                timeout=900,
+            )
+
+        with ThreadPoolExecutor(max_workers=len(sites)) as pool:
+            summaries = list(pool.map(one, sites))
+        for s in summaries:
+            self.say(
+                f"  crawled {s['source']}: {s['pages']} pages, {s['new']} new, {s['changed']} changed, "
+                f"{s['unchanged']} unchanged, {s['gone']} gone, dropped {s.get('dropped') or {}}"
+            )
+        return summaries
+
+    def process(self, store, scorer) -> dict[str, Any]:
+        def progress(s):
+            self.say(f"  processed {s['processed']} ads ({s['flagged']} flagged)")
+
+        return process_pending(store, scorer, batch_size=64, progress=progress)
+
+    def ensure_user(self) -> str | None:
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group
+
+        from review_ui.accounts.roles import ANALYST, OFFICER, OPERATOR, ensure_groups
+
+        ensure_groups()
+        User = get_user_model()
+        if User.objects.filter(username=DEMO_USER).exists():
+            return None
+        password = secrets.token_urlsafe(12)
+        user = User.objects.create_user(DEMO_USER, password=password)
+        user.groups.set(Group.objects.filter(name__in=[OFFICER, ANALYST, OPERATOR]))
+        return password
+
+    # -- main ------------------------------------------------------------
+    def handle(self, *args, **opts):
+        from crawler.demo import DemoMarket, DemoServer
+
+        self.smoke = opts["smoke"]
+        n_ads = opts["ads"] or (60 if self.smoke else 600)
+        tmp = tempfile.TemporaryDirectory(prefix="adscan-smoke-") if self.smoke else None
+        home = Path(tmp.name) if tmp else Path(settings.HOME)
+        paths: dict[str, Any] = {
+            "store_url": f"sqlite:///{home / 'ads.db'}" if self.smoke else settings.ADSCAN_INDEX_URL,
+            "archive": home / "archive" if self.smoke else Path(settings.ADSCAN_ARCHIVE_DIR),
+            "images": home / "images" if self.smoke else Path(settings.ADSCAN_IMAGE_DIR),
+            "jobs": home / "jobs",
+        }
+        for key in ("archive", "images", "jobs"):
+            paths[key].mkdir(parents=True, exist_ok=True)
+        state_file = home / "demo" / "state.json"
+        state = json.loads(state_file.read_text()) if state_file.exists() else {}
+        if state and (state.get("seed"), state.get("ads")) != (opts["seed"], n_ads):
+            raise CommandError(
+                f"The data in {home} comes from a demo with seed {state.get('seed')} and "
+                f"{state.get('ads')} ads; run `make clean` or pass --seed/--ads to match."
+            )
+
+        try:
+            store = open_store(paths["store_url"])
+            store.setup()
+        except IndexError_ as exc:
+            raise CommandError(str(exc)) from None
+
+        self.say(f"adscan demo: data in {home}")
+        market = DemoMarket(seed=opts["seed"], n_ads=n_ads)
+        start_epoch = int(state.get("epoch", 0))
+        market.set_epoch(start_epoch)
+        (home / "demo").mkdir(parents=True, exist_ok=True)
+        self.say("Loading models ...")
+        scorer = Scorer(
+            embedding_model=settings.ADSCAN_EMBEDDING_MODEL,
+            embedding_cache_dir=home / "cache",
+            flag_threshold=settings.ADSCAN_FLAG_THRESHOLD,
+        ).load()
+
+        server = DemoServer(market)
+        server.start()
+        try:
+            self.say("Demo sites: " + ", ".join(f"{k} {v}" for k, v in server.base_urls.items()))
+            epochs = [start_epoch] if state else [0, 1]
+            for epoch in epochs:
+                market.set_epoch(epoch)
+                (home / "demo" / "ground_truth.json").write_text(json.dumps(market.ground_truth(), indent=1))
+                self.say(f"Crawling the demo sites (epoch {epoch}) ...")
+                self.crawl_all(server, market, paths, epoch)
+                self.say("Processing pending ads ...")
+                self.process(store, scorer)
+                state = {"seed": opts["seed"], "ads": n_ads, "epoch": epoch}
+                state_file.write_text(json.dumps(state))
+
+            stats = store.stats()
+            clusters, _ = store.list_clusters(sort="size", size=1, min_size=2)
+            result = {
+                "ads": stats["ads"],
+                "processed": stats["done"],
+                "pending": stats["pending"],
+                "clusters": stats["clusters"],
+                "largest_cluster": clusters[0]["size"] if clusters else 1,
+                "flagged": stats["flagged"],
+            }
+            if self.smoke:
+                self.stdout.write(json.dumps(result))
+                return
+            self.say(
+                f"Done: {result['ads']} ads, {result['flagged']} flagged, {result['clusters']} clusters "
+                f"(largest {result['largest_cluster']} ads)."
+            )
+            if opts["no_serve"]:
+                return
+            Path(settings.HOME).mkdir(parents=True, exist_ok=True)
+            call_command("migrate", verbosity=0)
+            password = self.ensure_user()
+            if password:
+                self.say(f"Log in as '{DEMO_USER}' with password: {password}  (shown only once)")
+            else:
+                self.say(
+                    f"User '{DEMO_USER}' exists; forgot its password? Run `adscan changepassword {DEMO_USER}`."
+                )
+            self.say(f"Review UI: http://{opts['addr']}/   (Ctrl-C stops everything)")
+            call_command("runserver", opts["addr"], use_reloader=False, insecure_serving=True)
+        finally:
+            server.stop()
+            store.close()
+            if tmp:
+                tmp.cleanup()

@@ -1,0 +1,170 @@
+"""The processing stage: pending ads in, extraction, indicators, embedding,
+scores, links and clusters out (``adscan process``).
+
+Each batch is claimed from the store with a lease, so a crashed batch is simply
+claimed again; every write is an idempotent upsert.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from index import AdStore, risk_band
+
+log = logging.getLogger(__name__)
+
+
+def ad_document_text(ad: dict[str, Any]) -> str:
+    """The string every span of an ad (indicators, extracted values) points into.
+
+    The review UI highlights evidence by slicing exactly this string.
+    """
+    return f"{ad.get('title') or ''}\n{ad.get('text') or ''}"
+
+
+@dataclass
+class Scorer:
+    """The models of the processing stage, loaded once per process."""
+
+    embedding_model: str | None = None
+    embedding_cache_dir: Path | None = None
+    flag_threshold: float = 0.5
+    _embedder: Any = field(default=None, init=False, repr=False)
+    _ad_type: Any = field(default=None, init=False, repr=False)
+    _risk: Any = field(default=None, init=False, repr=False)
+
+    def load(self) -> Scorer:
+        from classifier.embed import EmbeddingCache, SentenceEmbedder
+        from classifier.models import load_ad_type_model, load_risk_model
+
+        cache = None
+        if self.embedding_cache_dir is not None:
+            self.embedding_cache_dir.mkdir(parents=True, exist_ok=True)
+            cache = EmbeddingCache(self.embedding_cache_dir / "embeddings.sqlite3")
+        self._embedder = SentenceEmbedder(model=self.embedding_model, cache=cache).fit([])
+        self._ad_type = load_ad_type_model()
+        self._risk = load_risk_model()
+        return self
+
+    def score(self, ads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Enrichment fields for each ad (without linking)."""
+        from classifier.extract import extract_all
+        from classifier.indicators import match
+
+        texts = [ad_document_text(ad) for ad in ads]
+        extractions = [
+            extract_all(t, default_region=ad.get("phone_region") or "NL")
+            for t, ad in zip(texts, ads, strict=True)
+        ]
+        hits = [match(t) for t in texts]
+        embeddings = self._embedder.transform(texts)
+        ad_types = self._ad_type.predict(texts, embeddings=embeddings)
+        risks = self._risk.score(
+            texts,
+            extractions=extractions,
+            indicator_hits=hits,
+            ad_types=ad_types,
+            embeddings=embeddings,
+        )
+        out = []
+        for ad, ext, ad_hits, ad_type, risk in zip(ads, extractions, hits, ad_types, risks, strict=True):
+            indicators = [
+                {"id": h.id, "category": h.category, "start": h.start, "end": h.end, "text": h.text}
+                for h in ad_hits
+            ]
+            value = float(risk.risk)
+            out.append(
+                {
+                    "ad_id": ad["ad_id"],
+                    "version": ad["version"],
+                    "phones": ext.phones_e164,
+                    "emails": ext.emails_list,
+                    "handles": ext.handles_list,
+                    "extracted": ext.to_dict(),
+                    "indicators": indicators,
+                    "indicator_categories": sorted({h["category"] for h in indicators}),
+                    "ad_type": str(ad_type),
+                    "risk": round(value, 4),
+                    "risk_band": risk_band(value),
+                    "risk_explanation": list(risk.explanation),
+                    "flagged": value >= self.flag_threshold,
+                    "_names": [n["value"] for n in ext.to_dict().get("names", [])],
+                    "_places": [p["value"] for p in ext.to_dict().get("places", [])],
+                }
+            )
+        return out
+
+
+def _link_input(ad: dict[str, Any], enrichment: dict[str, Any]) -> dict[str, Any]:
+    images = ad.get("images") or []
+    return {
+        "ad_id": ad["ad_id"],
+        "text": ad_document_text(ad),
+        "phones": enrichment["phones"],
+        "emails": enrichment["emails"],
+        "handles": enrichment["handles"],
+        "image_sha256": [img["sha256"] for img in images if img.get("sha256")],
+        "image_phash": [img["phash"] for img in images if img.get("phash")],
+        "names": enrichment.pop("_names", []),
+        "places": enrichment.pop("_places", []),
+        "source": ad.get("source"),
+        "city": ad.get("city"),
+        "first_seen": ad.get("first_seen"),
+        "last_seen": ad.get("last_seen"),
+        "risk": enrichment["risk"],
+    }
+
+
+def process_pending(
+    store: AdStore,
+    scorer: Scorer,
+    *,
+    batch_size: int = 64,
+    limit: int | None = None,
+    worker: str = "process",
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Process pending ads until none are left (or ``limit`` is reached).
+
+    Returns a summary: ads processed, flagged, batches, seconds, ads per second.
+    """
+    from classifier.link import IncrementalLinker
+
+    linker = IncrementalLinker(store)
+    started = time.perf_counter()
+    summary: dict[str, Any] = {"processed": 0, "flagged": 0, "batches": 0, "merged_clusters": 0}
+    while limit is None or summary["processed"] < limit:
+        size = batch_size if limit is None else min(batch_size, limit - summary["processed"])
+        ads = store.claim_pending(size, worker=worker)
+        if not ads:
+            break
+        enrichments = scorer.score(ads)
+        link_inputs = [_link_input(ad, e) for ad, e in zip(ads, enrichments, strict=True)]
+        result = linker.link_batch(link_inputs)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        for e in enrichments:
+            keys = result.keys.get(e["ad_id"], {})
+            e["phash_chunks"] = keys.get("phash_chunks", [])
+            e["text_bands"] = keys.get("text_bands", [])
+            e["cluster_id"] = result.assignments.get(e["ad_id"])
+            e["processed_at"] = now
+        # Order matters for crash safety: the ads' keys and cluster ids first,
+        # then merges and cluster documents, which apply() can redo idempotently.
+        store.write_enrichments(enrichments)
+        linker.apply(result)
+        summary["processed"] += len(ads)
+        summary["flagged"] += sum(1 for e in enrichments if e["flagged"])
+        summary["batches"] += 1
+        summary["merged_clusters"] += len(result.merged)
+        if progress is not None:
+            progress(dict(summary))
+    seconds = time.perf_counter() - started
+    summary["seconds"] = round(seconds, 2)
+    summary["ads_per_second"] = round(summary["processed"] / seconds, 1) if seconds > 0 else None
+    return summary
