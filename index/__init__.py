@@ -2,17 +2,25 @@
 Elasticsearch backend, and the document schema of ads and clusters."""
 
 from index.contract import AdStore, SearchQuery, SearchResult, UpsertResult
-from index.exceptions import IndexError_, StoreConfigError, StoreUnavailable
+from index.exceptions import (
+    BulkWriteError,
+    IndexError_,
+    StoreConfigError,
+    StoreUnavailable,
+    UnknownFieldError,
+)
 from index.schema import content_hash, make_ad_id, risk_band
 from index.stores import open_store
 
 __all__ = [
     "AdStore",
+    "BulkWriteError",
     "IndexError_",
     "SearchQuery",
     "SearchResult",
     "StoreConfigError",
     "StoreUnavailable",
+    "UnknownFieldError",
     "UpsertResult",
     "content_hash",
     "make_ad_id",

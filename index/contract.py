@@ -95,6 +95,7 @@ class SearchQuery:
     size: int = 25
     search_after: list[Any] | None = None
     facets: Sequence[str] = ()
+    facet_size: int = 20
     histogram: str | None = None  # "day" | "week" | "month" over last_seen
 
 

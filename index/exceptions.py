@@ -3,7 +3,8 @@
 IndexError_
  ├── StoreConfigError   a store URL or setting is wrong
  ├── StoreUnavailable   the server cannot be reached (after retries)
- └── BulkWriteError     some documents were refused; lists which and why
+ ├── BulkWriteError     some documents were refused; lists which and why
+ └── UnknownFieldError  a filter, sort, facet or lookup kind the store does not know
 """
 
 
@@ -23,3 +24,7 @@ class BulkWriteError(IndexError_):
     def __init__(self, message: str, failures: list[tuple[str, str]]):
         super().__init__(message)
         self.failures = failures
+
+
+class UnknownFieldError(IndexError_, ValueError):
+    """A filter, sort, facet, lookup kind or status the store does not know."""

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, date, datetime
+from typing import Any
+
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 #: Fields a crawl observation carries into :meth:`AdStore.upsert_observations`.
 OBSERVATION_FIELDS: dict[str, str] = {
@@ -109,3 +113,113 @@ def risk_band(risk: float | None) -> str:
     if risk >= 0.4:
         return "medium"
     return "low"
+
+
+#: Multi-valued fields kept in a key table for exact lookups and filters, with
+#: the kind each one is stored under (lookup kinds first, then filter-only kinds).
+KEY_FIELDS: dict[str, str] = {
+    "phone": "phones",
+    "email": "emails",
+    "handle": "handles",
+    "image_sha256": "image_sha256",
+    "phash_chunk": "phash_chunks",
+    "text_band": "text_bands",
+    "indicator": "indicator_ids",
+    "indicator_category": "indicator_categories",
+}
+
+#: Fields left out of search hits (bulky internals; ``get_ad`` has them all).
+HIT_EXCLUDED_FIELDS = ("extracted", "phash_chunks", "text_bands", "evidence")
+
+
+def now_iso() -> str:
+    """The current UTC time as ``YYYY-MM-DDTHH:MM:SSZ``."""
+    return datetime.now(UTC).strftime(ISO_FORMAT)
+
+
+def utc_iso(value: object, *, end_of_day: bool = False) -> str:
+    """Normalise an ISO date/datetime (or ``datetime``) to ``YYYY-MM-DDTHH:MM:SSZ`` in UTC.
+
+    Naive times count as UTC. A bare date means its start, or with
+    ``end_of_day`` its last second (so ``date_to="2024-05-01"`` includes that day).
+
+    >>> utc_iso("2024-05-01T12:00:00+02:00")
+    '2024-05-01T10:00:00Z'
+    >>> utc_iso("2024-05-01", end_of_day=True)
+    '2024-05-01T23:59:59Z'
+    """
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime(value.year, value.month, value.day)
+        if end_of_day:
+            dt = dt.replace(hour=23, minute=59, second=59)
+    else:
+        text = str(value).strip()
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"Time {value!r} is not an ISO date or datetime such as 2024-05-01T12:00:00Z"
+            ) from None
+        if end_of_day and len(text) == 10:
+            dt = dt.replace(hour=23, minute=59, second=59)
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
+    return dt.strftime(ISO_FORMAT)
+
+
+def prepare_observation(obs: dict[str, Any]) -> dict[str, Any]:
+    """Validate one crawl observation and fill its derived fields.
+
+    Returns a new dict with ``ad_id``, ``image_sha256``, ``content_hash`` and a
+    normalised ``observed_at``; raises ``ValueError`` with the reason when the
+    observation cannot be stored.
+    """
+    if not isinstance(obs, dict):
+        raise ValueError(f"an observation must be a dict, not {type(obs).__name__}")
+    doc = {name: obs.get(name) for name in OBSERVATION_FIELDS}
+    if not doc["source"]:
+        raise ValueError("observation has no source")
+    if not doc["ad_id"]:
+        doc["ad_id"] = make_ad_id(str(doc["source"]), doc["site_ad_id"], doc["url"])
+    doc["ad_id"] = str(doc["ad_id"])
+    doc["title"] = str(doc["title"] or "")
+    doc["text"] = str(doc["text"] or "")
+    images = doc["images"] or []
+    if not isinstance(images, list) or not all(isinstance(i, dict) for i in images):
+        raise ValueError("images must be a list of dicts with a sha256")
+    doc["images"] = images
+    doc["image_sha256"] = sorted({str(i["sha256"]) for i in images if i.get("sha256")})
+    if not doc["content_hash"]:
+        doc["content_hash"] = content_hash(doc["title"], doc["text"], doc["image_sha256"])
+    doc["observed_at"] = utc_iso(doc["observed_at"]) if doc["observed_at"] else now_iso()
+    return doc
+
+
+def prepare_enrichment(item: dict[str, Any]) -> dict[str, Any]:
+    """Validate one enrichment and derive ``risk_band`` / ``indicator_ids``."""
+    if not isinstance(item, dict) or not item.get("ad_id"):
+        raise ValueError("an enrichment needs an ad_id")
+    unknown = set(item) - set(ENRICHMENT_FIELDS) - {"ad_id", "version"}
+    if unknown:
+        raise ValueError(
+            f"enrichment of {item['ad_id']!r} has unknown fields {sorted(unknown)}; "
+            f"known: {sorted(ENRICHMENT_FIELDS)}"
+        )
+    out = dict(item)
+    if "risk" in out and "risk_band" not in out:
+        out["risk_band"] = risk_band(out["risk"])
+    if "indicators" in out and "indicator_categories" not in out:
+        out["indicator_categories"] = sorted(
+            {str(i.get("category")) for i in out["indicators"] or [] if i.get("category")}
+        )
+    if "flagged" in out:
+        out["flagged"] = bool(out["flagged"])
+    out.setdefault("processed_at", now_iso())
+    return out
+
+
+def indicator_ids(doc: dict[str, Any]) -> list[str]:
+    """Distinct indicator ids of an ad document."""
+    return sorted({str(i.get("id")) for i in doc.get("indicators") or [] if i.get("id")})
