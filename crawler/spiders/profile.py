@@ -1,0 +1,390 @@
+"""The generic spider: crawls any ordinary ad site its :class:`SiteProfile` describes.
+
+``scrapy crawl profile -a profile=FILE.yaml [-a base_url=URL]`` runs a profile
+file; ``scrapy crawl <source>`` runs a profile from ``crawler/profiles/``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import scrapy
+from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.http import FormRequest, Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler.items import AdItem
+from crawler.profiles import SiteProfile, load_profile
+from crawler.state import crawl_resources
+
+_OBS_FIELDS = (
+    "site_ad_id",
+    "url",
+    "title",
+    "text",
+    "city",
+    "posted_at",
+    "price_text",
+    "images",
+    "evidence",
+)
+
+
+def canonical_url(url: str) -> str:
+    """The URL without its fragment (the part a site can't see)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def failure_reason(failure: Failure) -> str:
+    """The stats key for a request that failed (``http_5xx``, ``too_large``, ``redirect_loop``...)."""
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        status = exc.response.status
+        return f"http_{status // 100}xx"
+    msg = str(exc)
+    if isinstance(exc, IgnoreRequest):
+        if "max redirections" in msg:
+            return "redirect_loop"
+        if "decompression" in msg.lower():
+            return "decompression_bomb"
+        return "ignored"
+    name = type(exc).__name__
+    if "Cancelled" in name or "maxsize" in msg or "max size" in msg:
+        return "too_large"
+    if "Timeout" in name:
+        return "timeout"
+    if "DNS" in name or "Connection" in name or "Resolve" in name:
+        return "connection_error"
+    if "DataLoss" in name:
+        return "data_loss"
+    return "download_error"
+
+
+class ProfileSpider(scrapy.Spider):
+    """Listing pages -> ad pages -> :class:`AdItem`, as the profile's selectors say."""
+
+    name = "profile"
+    #: Set on the per-source subclasses made from ``crawler/profiles/*.yaml``.
+    profile_path: str | None = None
+
+    def __init__(self, profile: str | None = None, base_url: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        path = profile or self.profile_path
+        if not path:
+            raise ValueError(
+                "The generic spider needs a profile: scrapy crawl profile -a profile=FILE.yaml"
+            )
+        self.profile: SiteProfile = load_profile(path).with_base_url(base_url)
+        self.source = self.profile.name
+        self.seen_ad_ids: set[str] = set()
+        self.listing_pages_visited: set[str] = set()
+        self.listings_pending = 0
+        self.listings_failed = 0
+        self.requested_ads: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ProfileSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        prof = spider.profile
+        pol = prof.politeness
+        s = crawler.settings
+        # Profile values sit at "spider" priority: a command-line -s still wins.
+        s.set("DOWNLOAD_DELAY", pol.download_delay, priority="spider")
+        s.set("CONCURRENT_REQUESTS_PER_DOMAIN", pol.concurrency, priority="spider")
+        s.set("ROBOTSTXT_OBEY", pol.obey_robots, priority="spider")
+        if pol.download_delay == 0:
+            s.set("AUTOTHROTTLE_START_DELAY", 0, priority="spider")
+        if prof.user_agent:
+            s.set("USER_AGENT", prof.user_agent, priority="spider")
+        if prof.javascript:
+            s.set(
+                "DOWNLOAD_HANDLERS",
+                {
+                    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+                    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+                },
+                priority="spider",
+            )
+            s.set("PLAYWRIGHT_BROWSER_TYPE", "chromium", priority="spider")
+            s.set(
+                "PLAYWRIGHT_LAUNCH_OPTIONS",
+                {
+                    "executable_path": "/usr/bin/chromium",
+                    "args": [
+                        "--headless",
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--disable-background-networking",
+                        "--disable-component-update",
+                        "--no-first-run",
+                    ],
+                },
+                priority="spider",
+            )
+        spider.run_id = s.get("ADSCAN_RUN_ID") or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        return spider
+
+    # -- start and login -------------------------------------------------
+    async def start(self) -> AsyncIterator[Any]:
+        if self.profile.login is not None:
+            yield scrapy.Request(
+                urljoin(self.profile.base_url + "/", self.profile.login.url),
+                callback=self.login,
+                errback=self.on_listing_error,
+                dont_filter=True,
+            )
+            return
+        for request in self._start_listing_requests():
+            yield request
+
+    def _start_listing_requests(self) -> list[scrapy.Request]:
+        return [self._listing_request(url) for url in self.profile.absolute_start_urls()]
+
+    def _listing_request(self, url: str) -> scrapy.Request:
+        self.listing_pages_visited.add(canonical_url(url))
+        self.listings_pending += 1
+        # Listings are fetched on every run and again after a resume (dont_filter).
+        return scrapy.Request(
+            url,
+            callback=self.parse_listing,
+            errback=self.on_listing_error,
+            dont_filter=True,
+            meta={"playwright": True} if self.profile.javascript else {},
+            priority=10,
+        )
+
+    def login(self, response: Response) -> Any:
+        login = self.profile.login
+        assert login is not None
+        user = os.environ.get(login.username_env)
+        password = os.environ.get(login.password_env)
+        if not user or not password:
+            self.crawler.stats.inc_value("adscan/login/missing_credentials")
+            raise CloseSpider(
+                f"login_failed: set environment variables {login.username_env} and {login.password_env}"
+            )
+        return FormRequest.from_response(
+            response,
+            formdata={login.username_field: user, login.password_field: password},
+            callback=self.after_login,
+            errback=self.on_listing_error,
+            dont_filter=True,
+        )
+
+    def after_login(self, response: Response) -> Any:
+        login = self.profile.login
+        assert login is not None
+        if login.success_css and not response.css(login.success_css):
+            self.crawler.stats.inc_value("adscan/login/failed")
+            raise CloseSpider("login_failed: the page after login lacks the success marker")
+        self.crawler.stats.inc_value("adscan/login/ok")
+        yield from self._start_listing_requests()
+
+    # -- listings --------------------------------------------------------
+    def parse_listing(self, response: Response) -> Any:
+        self.listings_pending -= 1
+        self.crawler.stats.inc_value("adscan/listing_pages")
+        if not isinstance(response, TextResponse):
+            self.listings_failed += 1
+            self._drop("not_html")
+            return
+        sel = self.profile.listing
+        entries = []
+        for node in (
+            response.css(sel["item"].css)
+            if sel["item"].css
+            else response.xpath(sel["item"].xpath or "")
+        ):
+            link = sel["ad_link"].extract(node)
+            if not link or not isinstance(link, str):
+                self._drop("listing_entry_without_link")
+                continue
+            url = canonical_url(response.urljoin(link))
+            site_id = sel["site_ad_id"].extract(node) if "site_ad_id" in sel else None
+            marker = sel["updated"].extract(node) if "updated" in sel else None
+            from index import make_ad_id
+
+            ad_id = make_ad_id(self.source, site_id if isinstance(site_id, str) else None, url)
+            entries.append((ad_id, url, site_id, marker))
+
+        yield from self._decide(entries)
+
+        if "next_page" in sel:
+            nxt = sel["next_page"].extract(response)
+            if isinstance(nxt, str) and nxt:
+                url = response.urljoin(nxt)
+                if canonical_url(url) not in self.listing_pages_visited:
+                    yield self._listing_request(url)
+
+    def _decide(self, entries: list[tuple[str, str, Any, Any]]) -> Any:
+        """Fetch new and due ads; re-send the stored content of the others."""
+        if not entries:
+            return
+        res = crawl_resources(self.crawler, self.source)
+        ids = [e[0] for e in entries]
+        stored = {ad["ad_id"]: ad for ad in res["store"].get_ads(ids)}
+        state = res["state"].get(ids)
+        horizon = datetime.now(UTC) - timedelta(hours=self.profile.recrawl_after_hours)
+        for ad_id, url, site_id, marker in entries:
+            if ad_id in self.seen_ad_ids:
+                continue
+            self.seen_ad_ids.add(ad_id)
+            self.crawler.stats.inc_value("adscan/ads_seen")
+            ad = stored.get(ad_id)
+            known = state.get(ad_id)
+            due = (
+                ad is None
+                or known is None
+                or (marker is not None and marker != known[0])
+                or _parse_time(known[1]) < horizon
+            )
+            if due:
+                if url in self.requested_ads:
+                    continue
+                self.requested_ads.add(url)
+                yield scrapy.Request(
+                    url,
+                    callback=self.parse_ad,
+                    errback=self.on_ad_error,
+                    dont_filter=True,
+                    meta={
+                        "ad_id": ad_id,
+                        "listing_site_id": site_id,
+                        "listing_marker": marker,
+                        **({"playwright": True} if self.profile.javascript else {}),
+                    },
+                )
+            else:
+                self.crawler.stats.inc_value("adscan/not_due")
+                yield self._listed_item(ad_id, ad, marker)
+
+    def _listed_item(self, ad_id: str, ad: dict[str, Any], marker: Any) -> AdItem:
+        from index import content_hash
+
+        item = AdItem(
+            kind="listed",
+            ad_id=ad_id,
+            source=self.source,
+            phone_region=ad.get("phone_region") or self.profile.phone_region,
+            observed_at=now_iso(),
+            crawl_run=self.run_id,
+            listing_marker=marker,
+        )
+        for key in _OBS_FIELDS:
+            item[key] = ad.get(key)
+        item["images"] = ad.get("images") or []
+        item["content_hash"] = ad.get("content_hash") or content_hash(
+            ad.get("title") or "", ad.get("text") or "", [i["sha256"] for i in item["images"]]
+        )
+        return item
+
+    # -- ad pages --------------------------------------------------------
+    def parse_ad(self, response: Response) -> Any:
+        if not isinstance(response, TextResponse):
+            self._drop("not_html")
+            return
+        text_response, repaired = repair_encoding(response)
+        if repaired:
+            self.crawler.stats.inc_value("adscan/repaired/encoding")
+        fields = {}
+        for key, selector in self.profile.ad.items():
+            fields[key] = selector.extract(text_response)
+        site_id = response.meta.get("listing_site_id") or fields.get("site_ad_id")
+        text = fields.get("text") or ""
+        phone = fields.get("phone")
+        if phone and isinstance(phone, str) and phone not in text:
+            text = f"{text}\n{phone}" if text else phone
+        photos = fields.get("photos") or []
+        if isinstance(photos, str):
+            photos = [photos]
+        item = AdItem(
+            kind="fetched",
+            ad_id=response.meta["ad_id"],
+            source=self.source,
+            site_ad_id=site_id if isinstance(site_id, str) else None,
+            url=canonical_url(response.url),
+            title=fields.get("title"),
+            text=text,
+            city=fields.get("city"),
+            posted_at=fields.get("date"),
+            price_text=fields.get("price"),
+            phone_region=self.profile.phone_region,
+            photo_urls=[response.urljoin(p) for p in photos],
+            observed_at=now_iso(),
+            crawl_run=self.run_id,
+            listing_marker=response.meta.get("listing_marker"),
+            response={
+                "url": response.url,
+                "status": response.status,
+                "headers": [
+                    (k.decode("latin-1"), v.decode("latin-1"))
+                    for k, vs in response.headers.items()
+                    for v in vs
+                ],
+                "body": response.body,
+            },
+        )
+        yield item
+
+    # -- failures --------------------------------------------------------
+    def _drop(self, reason: str) -> None:
+        self.crawler.stats.inc_value(f"adscan/dropped/{reason}")
+
+    def on_listing_error(self, failure: Failure) -> None:
+        self.listings_pending -= 1
+        self.listings_failed += 1
+        reason = failure_reason(failure)
+        self._drop(reason)
+        self.logger.warning("Listing page failed (%s): %s", reason, failure.request.url)  # type: ignore[attr-defined]
+
+    def on_ad_error(self, failure: Failure) -> None:
+        reason = failure_reason(failure)
+        self._drop(reason)
+        self.logger.warning("Ad page dropped (%s): %s", reason, failure.request.url)  # type: ignore[attr-defined]
+
+    @property
+    def listings_complete(self) -> bool:
+        """Every listing page was fetched and parsed (so absent ads are really gone)."""
+        return self.listings_pending == 0 and self.listings_failed == 0
+
+
+def _parse_time(value: str | None) -> datetime:
+    if not value:
+        return datetime.min.replace(tzinfo=UTC)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def repair_encoding(response: TextResponse) -> tuple[TextResponse, bool]:
+    """A page that declares one encoding but is in another decodes with U+FFFD;
+    re-decode it as the encoding that fits (UTF-8, else Windows-1252)."""
+    try:
+        text = response.text
+    except Exception:
+        text = "\ufffd"
+    if "\ufffd" not in text:
+        return response, False
+    body = response.body
+    for enc in ("utf-8", "cp1252", "latin-1"):
+        try:
+            decoded = body.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if "\ufffd" not in decoded or enc == "latin-1":
+            if enc == response.encoding.lower().replace("_", "-"):
+                return response, False
+            return response.replace(body=decoded.encode("utf-8"), encoding="utf-8"), True
+    return response, False
