@@ -1,0 +1,388 @@
+"""Phone numbers in ad text, including the obfuscations ads use to dodge filters.
+
+Numbers are read from digits of any script, keycap and circled digits, number
+words in English and Dutch (``2ONE6``, ``vierendertig``, ``nul6``) and letter
+look-alikes inside number-like runs; pieces are joined across separators and
+every candidate is validated and normalised to E.164 by ``phonenumbers``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+import phonenumbers
+
+from classifier.exceptions import ExtractionInputError
+
+__all__ = ["PhoneMatch", "find_phones", "unique_e164"]
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneMatch:
+    """One phone number found in a text.
+
+    Attributes
+    ----------
+    e164 : str
+        The number in E.164 form, e.g. ``+31612345678``.
+    start, end : int
+        Span of the number as written, in the original text.
+    raw : str
+        ``text[start:end]``.
+    """
+
+    e164: str
+    start: int
+    end: int
+    raw: str
+
+    def to_dict(self) -> dict:
+        """The match as a JSON-serialisable dict."""
+        return asdict(self)
+
+
+# --- number words --------------------------------------------------------------------------
+
+_UNITS = {
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9",
+    "nul": "0", "een": "1", "één": "1", "eén": "1", "twee": "2", "drie": "3", "vier": "4",
+    "vijf": "5", "zes": "6", "zeven": "7", "acht": "8", "negen": "9",
+}  # fmt: skip
+_TEENS = {
+    "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14",
+    "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19",
+    "tien": "10", "elf": "11", "twaalf": "12", "dertien": "13", "veertien": "14",
+    "vijftien": "15", "zestien": "16", "zeventien": "17", "achttien": "18", "negentien": "19",
+}  # fmt: skip
+_TENS = {
+    "twenty": "2", "thirty": "3", "forty": "4", "fourty": "4", "fifty": "5", "sixty": "6",
+    "seventy": "7", "eighty": "8", "ninety": "9",
+    "twintig": "2", "dertig": "3", "veertig": "4", "vijftig": "5", "zestig": "6",
+    "zeventig": "7", "tachtig": "8", "negentig": "9",
+}  # fmt: skip
+_MULT = {"hundred": "00", "thousand": "000", "th0usand": "000", "honderd": "00", "duizend": "000"}
+_WEAK = {"oh": "0"}  # "oh" is a word too; it only counts next to real digits
+_NL_UNITS = ["een", "één", "eén", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen"]
+_NL_TENS = ["twintig", "dertig", "veertig", "vijftig", "zestig", "zeventig", "tachtig", "negentig"]
+
+_WORDS: dict[str, str] = {**_UNITS, **_TEENS, **_TENS, **_MULT, **_WEAK}
+_LEET_FOLD = str.maketrans("1l!|íïó0é3ë", "iiiiiiooeee")
+
+
+def _word_key(word: str) -> str:
+    return word.lower().translate(_LEET_FOLD)
+
+
+_WORD_VALUES = {_word_key(k): v for k, v in _WORDS.items()}
+_TENS_KEYS = {_word_key(k) for k in _TENS}
+_UNIT_KEYS = {_word_key(k) for k, v in _UNITS.items() if v != "0"}
+_WEAK_KEYS = {_word_key(k) for k in _WEAK}
+_LEET_CLASS = {"i": "[il1!|íï]", "l": "[il1!|íï]", "o": "[o0ó]", "e": "[e3éë]"}
+
+
+def _leet_pattern(word: str) -> str:
+    """Regex for a number word that also reads leetspeak (``S1X``, ``SlX``, ``z3r0``)."""
+    if len(word) < 3:
+        return re.escape(word)
+    return "".join(_LEET_CLASS.get(c, re.escape(c)) for c in word)
+
+
+# Digits that are not \d: circled, dingbat and the keycap-ten emoji.
+_EXTRA_DIGITS = "\u2460-\u2468\u24ea\u2776-\u277e\u2780-\u2788\u278a-\u2792\U0001f51f"
+_DIG = rf"[\d{_EXTRA_DIGITS}]"
+_COMPOUND = rf"(?:{'|'.join(_NL_UNITS)})(?:en|ën)(?:{'|'.join(_NL_TENS)})"
+_WORD_ALT = "|".join(_leet_pattern(w) for w in sorted(_WORDS, key=len, reverse=True))
+# Look-alike letters are case-sensitive: O/o for 0, I/l for 1 (not i or L).
+_ATOM = rf"(?>{_COMPOUND}|{_WORD_ALT}|{_DIG}|(?-i:[OoIl]))"
+_LETTER = r"[^\W\d_]"
+# A numeric token: a word made of atoms only, or digits glued after letters ("Rachel567").
+# Possessive, and the "no letter after it" rule is checked in Python: the scan stays linear.
+_TOKEN = re.compile(rf"(?:(?<={_LETTER})(?={_DIG})|(?<!{_LETTER})){_ATOM}++", re.IGNORECASE)
+_ATOM_RE = re.compile(
+    rf"(?P<compound>{_COMPOUND})|(?P<word>{_WORD_ALT})|(?P<dig>{_DIG})|(?P<look>(?-i:[OoIl]))",
+    re.IGNORECASE,
+)
+_LETTER_RE = re.compile(_LETTER)
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}[ ]?[A-Z]{4}(?:[ ]?\d){6,26}\b", re.IGNORECASE)
+_DATE = re.compile(r"\d{1,2}\s?[-/.]\s?\d{1,2}\s?[-/.]\s?(?:19|20)\d\d(?!\d)")
+_MAX_GAP = 16
+_MAX_DIGITS = 15
+
+
+@dataclass(slots=True)
+class _Group:
+    """A numeric token with the digits it stands for."""
+
+    digits: str
+    start: int
+    end: int
+    weak: bool  # only look-alike letters / "oh": needs real digits around it
+    ends_tens: bool  # ends in a tens word ("twenty"), so a unit word may follow
+    starts_unit: bool  # starts with a unit word ("six")
+    plus: bool = False  # a "+" right before it
+    gap_before: str = ""  # the separator text between the previous group and this one
+    core: tuple[str, int] | None = None  # digits and end without trailing look-alikes
+
+
+def _digit_value(ch: str) -> str:
+    if ch == "\U0001f51f":
+        return "10"
+    return str(unicodedata.digit(ch))
+
+
+def _atoms(tok: str) -> list[tuple[str, str, int]]:
+    """(kind, text, end offset) of each atom of a numeric token."""
+    return [(m.lastgroup or "", m.group(), m.end()) for m in _ATOM_RE.finditer(tok)]
+
+
+def _read_atoms(atoms: list[tuple[str, str, int]]) -> tuple[str, bool, bool, bool]:
+    """Digits of a list of atoms, plus (weak, ends_tens, starts_unit)."""
+    out: list[str] = []
+    weak = True
+    pending_tens = False
+    starts_unit = False
+    for i, (kind, text, _) in enumerate(atoms):
+        is_unit = False
+        key = _word_key(text)
+        if kind == "compound":
+            low = text.lower()
+            tens = next(_TENS[t] for t in _NL_TENS if low.endswith(t))
+            unit = next(_UNITS[u] for u in _NL_UNITS if low.startswith(u))
+            value, weak = tens + unit, False
+        elif kind == "word":
+            value = _WORD_VALUES[key]
+            if key not in _WEAK_KEYS:
+                weak = False
+            if key in _UNIT_KEYS:
+                is_unit = True
+                if pending_tens:
+                    out[-1] = out[-1][:-1]  # "twentysix" is 26, not 206
+        elif kind == "dig":
+            value, weak = _digit_value(text), False
+        else:
+            value = "0" if text in "Oo" else "1"
+        if i == 0:
+            starts_unit = is_unit
+        pending_tens = kind == "word" and key in _TENS_KEYS
+        if pending_tens:
+            value += "0"
+        out.append(value)
+    return "".join(out), weak, pending_tens, starts_unit
+
+
+def _group(text: str, start: int, end: int) -> _Group | None:
+    """Read the numeric token ``text[start:end]``; None if it is not one after all."""
+    atoms = _atoms(text[start:end])
+    if _LETTER_RE.match(text, end):
+        # Glued to a following word: only digits may touch letters ("8367IM" -> 8367).
+        while atoms and atoms[-1][0] != "dig":
+            atoms.pop()
+        if not atoms:
+            return None
+        end = start + atoms[-1][2]
+    digits, weak, ends_tens, starts_unit = _read_atoms(atoms)
+    group = _Group(digits, start, end, weak, ends_tens, starts_unit)
+    if atoms[-1][0] == "look" and not weak:
+        core = list(atoms)
+        while core and core[-1][0] == "look":
+            core.pop()
+        if core:
+            group.core = (_read_atoms(core)[0], start + core[-1][2])
+    return group
+
+
+def _is_time(prev: _Group, gap: str, cur: _Group) -> bool:
+    return ":" in gap and len(prev.digits) <= 2 and len(cur.digits) == 2
+
+
+def _groups(text: str) -> list[list[_Group]]:
+    """Numeric tokens of ``text``, split into runs joined only by separators."""
+    masked: list[tuple[int, int]] = []
+    if re.search(r"[A-Za-z]{2}\d\d", text):
+        masked = [m.span() for m in _IBAN.finditer(text)]
+    runs: list[list[_Group]] = []
+    run: list[_Group] = []
+    for m in _TOKEN.finditer(text):
+        start, end = m.span()
+        group = None
+        if not (masked and any(a <= start < b for a, b in masked)):
+            group = _group(text, start, end)
+        if group is None or len(group.digits) > _MAX_DIGITS:
+            # A long digit string (account, tracking or ad id) is never a phone, nor part of one.
+            if run and group is not None:
+                runs.append(run)
+                run = []
+            continue
+        if run:
+            prev = run[-1]
+            gap = text[prev.end : start]
+            if (
+                len(gap) > _MAX_GAP
+                or gap.count("\n") > 1
+                or _LETTER_RE.search(gap)
+                or _is_time(prev, gap, group)
+            ):
+                runs.append(run)
+                run = []
+            else:
+                group.gap_before = gap
+        group.plus = text[max(0, start - 3) : start].rstrip().endswith("+")
+        run.append(group)
+    if run:
+        runs.append(run)
+    out = []
+    for r in runs:
+        while r and r[0].weak:
+            r = r[1:]
+        while r and r[-1].weak:
+            r = r[:-1]
+        if r and sum(len(g.digits) for g in r) >= 7:
+            out.append(r)
+    return out
+
+
+@lru_cache(maxsize=8)
+def _region_info(region: str) -> tuple[str, bool]:
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if meta is None:
+        raise ExtractionInputError(
+            f"Region {region!r} is not a region phonenumbers knows; use an ISO 3166 code such as 'NL' or 'US'"
+        )
+    return str(meta.country_code), meta.national_prefix == "0"
+
+
+@lru_cache(maxsize=65_536)
+def _validate(number: str, region: str) -> str | None:
+    """E.164 form of ``number`` (digits, maybe with a leading +), or None if invalid."""
+    cc, prefix_required = _region_info(region)
+    if not number.startswith("+"):
+        if number.startswith("00"):
+            number = "+" + number[2:]
+        elif prefix_required and not number.startswith("0"):
+            # "150250300" is a valid Dutch number on paper, but people write 015-...;
+            # without the trunk 0 it has to start with the country code instead.
+            if not (number.startswith(cc) and len(number) >= 10):
+                return None
+            number = "+" + number
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _join(groups: list[_Group]) -> str:
+    parts: list[str] = []
+    prev: _Group | None = None
+    for g in groups:
+        if prev is not None and prev.ends_tens and g.starts_unit and parts:
+            parts[-1] = parts[-1][:-1]  # "twenty six" is 26
+        parts.append(g.digits)
+        prev = g
+    return "".join(parts)
+
+
+def find_phones(text: str, default_region: str = "NL") -> list[PhoneMatch]:
+    """Find the phone numbers in ``text``, obfuscated or not.
+
+    Parameters
+    ----------
+    text : str
+        The ad text (title and body).
+    default_region : str, default "NL"
+        ISO 3166 region of the source; numbers written without a country code
+        are read as numbers of this region.
+
+    Returns
+    -------
+    list of PhoneMatch
+        One match per occurrence, in text order. Use :func:`unique_e164` for
+        the distinct numbers.
+
+    Raises
+    ------
+    ExtractionInputError
+        If ``default_region`` is not a region ``phonenumbers`` knows.
+
+    Examples
+    --------
+    >>> [m.e164 for m in find_phones("Bel me: nul6-12 34 56 78 of +32 470 12 34 56")]
+    ['+31612345678', '+32470123456']
+    >>> find_phones("2ONE6-SIX2TWO-5NINE5FOUR", default_region="US")[0].e164
+    '+12166225954'
+    >>> find_phones("€150 per uur, 19 jaar, 1.65m, 12-03-2024")
+    []
+    """
+    if not isinstance(text, str):
+        raise ExtractionInputError(f"find_phones expects a str, got {type(text).__name__}")
+    region = default_region.upper()
+    _region_info(region)
+    found: list[PhoneMatch] = []
+    for run in _groups(text):
+        i, n = 0, len(run)
+        while i < n:
+            best = _best_from(text, run, i, region)
+            if best is None:
+                i += 1
+                continue
+            j, start, end, e164 = best
+            found.append(PhoneMatch(e164, start, end, text[start:end]))
+            i = j + 1
+    return found
+
+
+def _best_from(
+    text: str, run: list[_Group], i: int, region: str
+) -> tuple[int, int, int, str] | None:
+    """The longest valid number that starts at group ``i``: (last group, start, end, e164)."""
+    candidates: list[tuple[int, str, int]] = []
+    for j in range(i, len(run)):
+        joined = _join(run[i : j + 1])
+        if len(joined) > _MAX_DIGITS:
+            break
+        if run[j].weak:
+            continue
+        if len(joined) >= 7:
+            candidates.append((j, joined, run[j].end))
+        core = run[j].core
+        if core is not None:
+            trimmed = joined[: len(joined) - len(run[j].digits)] + core[0]
+            if len(trimmed) >= 7:
+                candidates.append((j, trimmed, core[1]))
+    start = run[i].start
+    for j, joined, end in reversed(candidates):
+        if _DATE.match(text, start, end):
+            continue
+        if j > i and (
+            "/" == run[i].gap_before.strip()
+            or (j + 1 < len(run) and run[j + 1].gap_before.strip() == "/")
+        ):
+            # "100/30 150/60": price/duration pairs, not a number split by slashes
+            continue
+        e164 = None
+        if run[i].plus:
+            e164 = _validate("+" + joined, region)
+        if e164 is not None:
+            start = text.rindex("+", max(0, start - 3), start)
+        else:
+            e164 = _validate(joined, region)
+        if e164:
+            return j, start, end, e164
+    return None
+
+
+def unique_e164(matches: list[PhoneMatch]) -> list[str]:
+    """The distinct E.164 numbers of ``matches``, in order of first appearance.
+
+    Examples
+    --------
+    >>> unique_e164(find_phones("06-12345678 of 0612345678, of 06 87654321"))
+    ['+31612345678', '+31687654321']
+    """
+    return list(dict.fromkeys(m.e164 for m in matches))
