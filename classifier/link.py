@@ -3,7 +3,9 @@
 from classifier.linking import (
     LINK_KINDS,
     IdentifierLinker,
+    IncrementalLinker,
     Link,
+    LinkResult,
     RejectedKey,
     TextSignature,
     UnionFind,
@@ -20,7 +22,9 @@ from classifier.linking import (
 __all__ = [
     "LINK_KINDS",
     "IdentifierLinker",
+    "IncrementalLinker",
     "Link",
+    "LinkResult",
     "RejectedKey",
     "TextSignature",
     "UnionFind",

@@ -3,6 +3,7 @@ union-find clusters (batch and incremental) and cluster documents."""
 
 from classifier.linking.clusters import build_cluster_document, merge_links
 from classifier.linking.graph import LINK_KINDS, Link, RejectedKey, UnionFind
+from classifier.linking.incremental import IncrementalLinker, LinkResult
 from classifier.linking.keys import (
     TextSignature,
     hamming,
@@ -17,7 +18,9 @@ from classifier.linking.linker import IdentifierLinker
 __all__ = [
     "LINK_KINDS",
     "IdentifierLinker",
+    "IncrementalLinker",
     "Link",
+    "LinkResult",
     "RejectedKey",
     "TextSignature",
     "UnionFind",

@@ -92,14 +92,11 @@ def hamming(a: str | int, b: str | int) -> int:
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# A run of digits with the separators phone numbers are written with.
-_PHONE_RUN = re.compile(r"\+?\(?\d[\d\s().\-/]{5,}\d")
-_PRICE = re.compile(
-    r"(?:[€$£]\s*\d+(?:[.,]\d+)?)|(?:\d+(?:[.,]\d+)?\s*(?:€|\$|£|eur\b|euro\b|euros\b|usd\b|dollars?\b|roses\b))",
-    re.I,
-)
-# Everything that is not a letter: digits, punctuation, emoji, symbols.
-_NON_LETTER = re.compile(r"[\W\d_]+")
+# Words: runs of letters. Digits (prices, phone numbers), punctuation and
+# emoji fall between them.
+_LETTERS = re.compile(r"[^\W\d_]+")
+#: Currency words that only ever belong to a price.
+CURRENCY_WORDS = frozenset({"eur", "euro", "euros", "usd", "dollar", "dollars", "roses", "gbp"})
 
 
 def _slot_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
@@ -114,8 +111,8 @@ def normalize_for_template(
 ) -> str:
     """Text reduced to its template: what stays when an advertiser reposts it.
 
-    Lower case; URLs, e-mails, phone-like runs, prices, digits, emoji and
-    punctuation removed; known ``names`` and ``places`` (from extraction)
+    Lower case; URLs, e-mails, digits (so prices and phone numbers), currency words,
+    emoji and punctuation removed; known ``names`` and ``places`` (from extraction)
     replaced by the slot tokens ``xname`` and ``xplace``.
 
     >>> normalize_for_template("Hi I'm Anna 😘 in Utrecht, 150 EUR, call 06-12345678!",
@@ -131,12 +128,12 @@ def normalize_for_template(
     place_re = _slot_pattern(places)
     if place_re is not None:
         text = place_re.sub(" xplace ", text)
-    text = _URL.sub(" ", text)
-    text = _EMAIL.sub(" ", text)
-    text = _PRICE.sub(" ", text)
-    text = _PHONE_RUN.sub(" ", text)
-    text = _NON_LETTER.sub(" ", text.casefold())
-    return " ".join(text.split())
+    low = text.casefold()
+    if "http" in low or "www." in low:
+        low = _URL.sub(" ", low)
+    if "@" in low:
+        low = _EMAIL.sub(" ", low)
+    return " ".join(w for w in _LETTERS.findall(low) if w not in CURRENCY_WORDS)
 
 
 def _tokens_to_shingles(tokens: list[str], k: int) -> list[str]:
@@ -166,6 +163,9 @@ def shingle_hashes(
     return _hash_shingles(tokens, k)
 
 
+_TOKEN_HASH: dict[str, int] = {}
+
+
 def _hash_shingles(tokens: list[str], k: int) -> np.ndarray:
     if not tokens:
         return np.empty(0, dtype=np.uint32)
@@ -173,7 +173,14 @@ def _hash_shingles(tokens: list[str], k: int) -> np.ndarray:
         return np.array([zlib.crc32(" ".join(tokens).encode())], dtype=np.uint32)
     # Hash the tokens once and combine k consecutive ones: far cheaper than
     # hashing every joined shingle string.
-    th = np.fromiter((zlib.crc32(t.encode()) for t in tokens), dtype=np.uint64, count=len(tokens))
+    cache = _TOKEN_HASH
+    if len(cache) > 1_000_000:
+        cache.clear()
+    th = np.fromiter(
+        (cache.get(t) or cache.setdefault(t, zlib.crc32(t.encode()) | 1) for t in tokens),
+        dtype=np.uint64,
+        count=len(tokens),
+    )
     acc = np.zeros(len(tokens) - k + 1, dtype=np.uint64)
     for j in range(k):
         acc = acc * np.uint64(0x100000001B3) + th[j : len(tokens) - k + 1 + j]
