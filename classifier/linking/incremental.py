@@ -158,7 +158,7 @@ class IncrementalLinker:
                 continue
             counts = self.store.key_counts(store_kind, list(holders))
             wanted = []
-            for key, members in holders.items():
+            for key in holders:
                 if counts.get(key, 0) > caps[kind]:
                     result.rejected.append(_rejected(kind, key, counts[key], caps[kind]))
                 else:
