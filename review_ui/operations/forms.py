@@ -1,0 +1,156 @@
+"""Forms of the operations app: a source, validated against its site profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django import forms
+
+from review_ui.operations import schedules
+from review_ui.operations.choices import ScheduleKind
+from review_ui.operations.launcher import PROJECT_ROOT, resolve_profile_path
+from review_ui.operations.models import Source
+
+
+def profile_choices() -> list[tuple[str, str]]:
+    """The committed site profiles, as paths relative to the project."""
+    try:
+        from crawler.profiles import iter_profile_paths
+    except ImportError:
+        return []
+    out = []
+    for name, path in iter_profile_paths():
+        try:
+            shown = str(path.resolve().relative_to(PROJECT_ROOT))
+        except ValueError:
+            shown = str(path)
+        out.append((shown, f"{name} ({shown})"))
+    return out
+
+
+def check_profile(text: str, fname: str) -> Any:
+    """Validate profile YAML with the crawler's own rules; returns the profile
+    (or the parsed mapping when the crawler package is not importable)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise forms.ValidationError(f"{fname}: not valid YAML ({exc}); fix the text.") from None
+    try:
+        from crawler.exceptions import ProfileError
+        from crawler.profiles import parse_profile
+    except ImportError:
+        if not isinstance(data, dict):
+            raise forms.ValidationError(f"{fname}: expected a mapping of profile keys.") from None
+        return data
+    try:
+        return parse_profile(data, fname)
+    except ProfileError as exc:
+        raise forms.ValidationError(str(exc)) from None
+
+
+def _profile_name(profile: Any) -> str | None:
+    return profile.get("name") if isinstance(profile, dict) else getattr(profile, "name", None)
+
+
+class SourceForm(forms.ModelForm):
+    """Add or edit a source. The profile is a committed file or pasted YAML;
+    either is validated, and the source is named like its profile."""
+
+    class Meta:
+        model = Source
+        fields = [
+            "name", "profile_path", "profile_yaml", "base_url", "schedule_kind", "cron",
+            "interval_minutes", "timezone", "enabled", "time_limit_seconds", "max_retries",
+            "download_delay", "concurrency", "notes",
+        ]  # fmt: skip
+        widgets = {
+            "profile_yaml": forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].required = False
+        self.fields["name"].help_text = "defaults to the profile's name"
+        choices = profile_choices()
+        if choices:
+            self.fields["profile_path"].widget = forms.Select(choices=[("", "—"), *choices])
+            current = self.initial.get("profile_path")
+            if current and current not in dict(choices):
+                self.fields["profile_path"].widget.choices.append((current, current))
+
+    def clean_timezone(self) -> str:
+        value = self.cleaned_data["timezone"].strip()
+        try:
+            schedules.parse_timezone(value)
+        except schedules.ScheduleError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        self._clean_schedule(data)
+        self._clean_profile(data)
+        return data
+
+    def _clean_schedule(self, data: dict[str, Any]) -> None:
+        kind = data.get("schedule_kind")
+        if kind == ScheduleKind.CRON:
+            cron = " ".join((data.get("cron") or "").split())
+            data["cron"] = cron
+            if not cron:
+                self.add_error(
+                    "cron", "Give a cron expression such as '0 3 * * *' (every day at 03:00)."
+                )
+            elif "timezone" in data:
+                try:
+                    schedules.cron_trigger(cron, data["timezone"])
+                except schedules.ScheduleError as exc:
+                    self.add_error("cron", str(exc))
+        elif kind == ScheduleKind.INTERVAL and not data.get("interval_minutes"):
+            self.add_error("interval_minutes", "Give the interval in minutes (1 or more).")
+
+    def _clean_profile(self, data: dict[str, Any]) -> None:
+        path, text = (data.get("profile_path") or "").strip(), data.get("profile_yaml") or ""
+        data["profile_path"] = path
+        if path and text.strip():
+            self.add_error("profile_yaml", "Give a profile file or profile text, not both.")
+            return
+        if text.strip():
+            field, fname = "profile_yaml", "profile text"
+        elif path:
+            field, fname = "profile_path", Path(path).name
+            try:
+                text = resolve_profile_path(path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                self.add_error(
+                    field,
+                    f"Profile file '{path}' cannot be read ({exc.__class__.__name__}); check the path.",
+                )
+                return
+        else:
+            self.add_error("profile_path", "Choose a site profile or paste one below.")
+            return
+        try:
+            profile = check_profile(text, fname)
+        except forms.ValidationError as exc:
+            self.add_error(field, exc)
+            return
+        profile_name = _profile_name(profile)
+        name = data.get("name") or ""
+        if not name and profile_name:
+            data["name"] = profile_name
+            if Source.objects.filter(name=profile_name).exclude(pk=self.instance.pk).exists():
+                self.add_error(
+                    "name", f"A source named '{profile_name}' exists already; edit that one."
+                )
+        elif profile_name and name != profile_name:
+            self.add_error(
+                "name",
+                f"Profile {fname} is for source '{profile_name}'; name this source '{profile_name}' "
+                "or change the profile's name.",
+            )
+        if not data.get("name"):
+            self.add_error("name", "Give the source a name.")
