@@ -7,8 +7,10 @@ photos and a set of deliberately bad pages, and logs every path requested.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -151,8 +153,9 @@ def ad_html(ad_id: str, ad: dict[str, Any]) -> str:
 class TinySite:
     """Serve a :class:`TinyMarket` on 127.0.0.1 (a thread); ``.requests`` counts paths."""
 
-    def __init__(self, market: TinyMarket):
+    def __init__(self, market: TinyMarket, ad_delay: float = 0.0):
         self.market = market
+        self.ad_delay = ad_delay
         self.requests: Counter[str] = Counter()
         self._lock = threading.Lock()
         site = self
@@ -223,6 +226,8 @@ class TinySite:
         if path.startswith("/ad/"):
             ad_id = path[4:]
             if ad_id in market.ads:
+                if self.ad_delay:
+                    time.sleep(self.ad_delay)
                 return self.send(h, 200, ad_html(ad_id, market.ads[ad_id]).encode())
             return self.bad_page(h, ad_id)
         if path.startswith("/img/"):
@@ -233,8 +238,8 @@ class TinySite:
                 )
             if name == "bomb.png":
                 return self.send(h, 200, bomb_png(), "image/png")
-            seed = sum(name.encode()) % 200
-            return self.send(h, 200, _png((seed, 80, 255 - seed)), "image/png")
+            digest = hashlib.sha256(name.encode()).digest()
+            return self.send(h, 200, _png((digest[0], digest[1], digest[2])), "image/png")
         return self.send(h, 404, b"not found")
 
     def bad_page(self, h: BaseHTTPRequestHandler, name: str) -> None:
@@ -298,3 +303,16 @@ class TinySite:
             h.end_headers()
             return None
         return self.send(h, 404, b"no such ad")
+
+
+def crawl_dirs(tmp_path: Path) -> dict[str, Any]:
+    """Store URL, archive and image directories under ``tmp_path``."""
+    return {
+        "store_url": f"sqlite:///{tmp_path / 'ads.db'}",
+        "archive_dir": tmp_path / "archive",
+        "image_dir": tmp_path / "images",
+    }
+
+
+#: Settings for fast test crawls: no throttling delays.
+FAST = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0}
