@@ -173,7 +173,11 @@ KEYWORD_COLUMNS = {
     "processing": "processing",
     "cluster_id": "cluster_id",
 }
-KEY_FILTERS = {"indicator": "indicator", "indicator_category": "indicator_category", "phone": "phone"}
+KEY_FILTERS = {
+    "indicator": "indicator",
+    "indicator_category": "indicator_category",
+    "phone": "phone",
+}
 FACET_COLUMNS = {
     "source": "a.source",
     "city": "a.city",
