@@ -277,7 +277,7 @@ class TinySite:
             html = ad_html(name, dict(ok, title="Noise", body=["X"])).encode()
             return self.send(h, 200, html.replace(b"<p>X</p>", noise))
         if name == "huge":
-            html = ad_html(name, dict(ok, body=["word " * 100_000])).encode()
+            html = ad_html(name, dict(ok, body=["word " * 400_000])).encode()
             return self.send(h, 200, html)
         if name == "gzipbomb":
             bomb = gzip.compress(b"<html>" + b" " * 20_000_000, 9)

@@ -88,7 +88,7 @@ class ProfileSpider(scrapy.Spider):
         self.source = self.profile.name
         self.seen_ad_ids: set[str] = set()
         self.listing_pages_visited: set[str] = set()
-        self.listings_pending = 0
+        self.listings_pending: set[str] = set()
         self.listings_failed = 0
         self.requested_ads: set[str] = set()
 
@@ -152,14 +152,17 @@ class ProfileSpider(scrapy.Spider):
 
     def _listing_request(self, url: str) -> scrapy.Request:
         self.listing_pages_visited.add(canonical_url(url))
-        self.listings_pending += 1
+        self.listings_pending.add(canonical_url(url))
         # Listings are fetched on every run and again after a resume (dont_filter).
         return scrapy.Request(
             url,
             callback=self.parse_listing,
             errback=self.on_listing_error,
             dont_filter=True,
-            meta={"playwright": True} if self.profile.javascript else {},
+            meta={
+                "listing_key": canonical_url(url),
+                **({"playwright": True} if self.profile.javascript else {}),
+            },
             priority=10,
         )
 
@@ -192,7 +195,7 @@ class ProfileSpider(scrapy.Spider):
 
     # -- listings --------------------------------------------------------
     def parse_listing(self, response: Response) -> Any:
-        self.listings_pending -= 1
+        self.listings_pending.discard(response.meta.get("listing_key", ""))
         self.crawler.stats.inc_value("adscan/listing_pages")
         if not isinstance(response, TextResponse):
             self.listings_failed += 1
@@ -341,7 +344,7 @@ class ProfileSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"adscan/dropped/{reason}")
 
     def on_listing_error(self, failure: Failure) -> None:
-        self.listings_pending -= 1
+        self.listings_pending.discard(failure.request.meta.get("listing_key", ""))  # type: ignore[attr-defined]
         self.listings_failed += 1
         reason = failure_reason(failure)
         self._drop(reason)
@@ -355,7 +358,7 @@ class ProfileSpider(scrapy.Spider):
     @property
     def listings_complete(self) -> bool:
         """Every listing page was fetched and parsed (so absent ads are really gone)."""
-        return self.listings_pending == 0 and self.listings_failed == 0
+        return not self.listings_pending and self.listings_failed == 0
 
 
 def _parse_time(value: str | None) -> datetime:
