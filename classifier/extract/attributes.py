@@ -1,0 +1,298 @@
+"""Prices, stated ages and persona names in ad text (Dutch and English)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+__all__ = ["AgeMatch", "NameMatch", "PriceMatch", "find_ages", "find_names", "find_prices"]
+
+
+@dataclass(frozen=True, slots=True)
+class PriceMatch:
+    """A price with its currency and the time it buys.
+
+    Attributes
+    ----------
+    amount : float
+        The amount as written (``150``).
+    currency : str or None
+        ``EUR``, ``USD``, ``GBP``, ``roses`` (the euphemism) or None when unstated.
+    unit : str or None
+        ``quarter_hour``, ``half_hour``, ``hour``, ``night``, ``<n>_min`` or None.
+    minutes : int or None
+        Duration in minutes when known (a night counts as 480).
+    start, end : int
+        Span in the original text.
+    """
+
+    amount: float
+    currency: str | None
+    unit: str | None
+    minutes: int | None
+    start: int
+    end: int
+
+    @property
+    def per_hour(self) -> float | None:
+        """The hourly rate this price implies, or None without a duration."""
+        if not self.minutes:
+            return None
+        return self.amount * 60.0 / self.minutes
+
+    def to_dict(self) -> dict:
+        """The match as a JSON-serialisable dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class AgeMatch:
+    """A stated age (``19 jaar``, ``19yo``, ``age: 19``) and its span."""
+
+    age: int
+    start: int
+    end: int
+
+    def to_dict(self) -> dict:
+        """The match as a JSON-serialisable dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    """A persona name the ad uses (``Ik ben Lisa``) and its span."""
+
+    name: str
+    start: int
+    end: int
+
+    def to_dict(self) -> dict:
+        """The match as a JSON-serialisable dict."""
+        return asdict(self)
+
+
+_CUR = (
+    r"(?P<{g}>€|eur(?:o'?s|os?)?\b|\$|usd\b|dollars?\b|£|gbp\b|roses?\b|rozen\b|rosas\b|"
+    r"donations?\b|bloemen\b|flowers?\b|kisses\b|zł|pln\b)"
+)
+_AMOUNT = r"(?P<{g}>\d{{2,4}}(?:[.,]\d{{2}})?)(?:,-)?"
+_DUR = (
+    r"(?:(?P<{g}half>half\s*(?:uur|uurtje|hour|hr|h)\b|1/2\s*(?:u|uur|h|hr|hour)\b|½\s*(?:u|uur|h|hr|hour)\b|hh\b|hhr\b|halfuur\b)"
+    r"|(?P<{g}qv>qv\b|kwartier\b|quarter\b)|(?P<{g}fh>fh\b)"
+    r"|(?P<{g}night>(?:hele\s*|full\s*|all\s*|1\s*|een\s*|one\s*)?(?:nacht|night|overnight|overnachting)\b)"
+    r"|(?P<{g}mins>\d{{1,3}})\s*(?:min(?:uten|utes|s|\.)?|m)\b"
+    r"|(?:(?P<{g}hours>[1-9]\d?(?:[.,]5)?|een|één|one|an?)\s*)?(?:u|uur|uurtje|uren|h|hr|hrs|hour|hours)\b)"
+)
+
+
+def _f(pattern: str, **groups: str) -> str:
+    return pattern.format(**groups)
+
+
+_SEP_AFTER = r"\s*(?:/|per\b|p/|p\.|pro\b|an?\b|each\b|=|for\b|voor\b|-)\s*"
+_CUR_PLAIN = _CUR.replace("(?P<{g}>", "(?:")
+
+
+def _after(g: str) -> str:
+    """A duration after a price: "/u", "per uur", "= 15 min", or after a space if no price follows."""
+    return (
+        rf"(?:{_SEP_AFTER}{_f(_DUR, g=g)}|\s+{_f(_DUR, g=g + '2')}"
+        rf"(?!\s*[:=\-–>]+\s*(?:{_CUR_PLAIN}\s*)?\d))?"
+    )
+
+
+_PRICE = re.compile(
+    # unit first: "1h 150", "30 min - 200 roses", "half uur: €80"
+    r"(?<![\w/])" + _f(_DUR, g="b") + r"\s*[:=\-–>]*\s*(?:" + _f(_CUR, g="bcur1") + r"\s*)?"
+    + _f(_AMOUNT, g="bamt") + r"(?:\s*" + _f(_CUR, g="bcur2") + r")?(?![\d:.])"
+    # currency first: "€150/u", "$ 200 per hour"
+    + r"|" + _f(_CUR, g="ccur") + r"\s*" + _f(_AMOUNT, g="camt") + _after("c")
+    # amount first: "150 rozen", "150 euro per uur", "150€/u", "50 roses 20 mins"
+    + r"|(?<![\w.])" + _f(_AMOUNT, g="aamt") + r"\s*" + _f(_CUR, g="acur") + _after("a")
+    # amount/duration without currency: "150/u", "100/30", "275/hh"
+    + r"|(?<![\w.,/])" + _f(_AMOUNT, g="damt") + r"(?:\s*(?:/+|per\b|p/)\s*|(?=[a-z]))"
+    + r"(?:(?P<dmin>15|20|30|45|60|90|120)(?![\d/:.])|" + _f(_DUR, g="d") + r")",
+    re.IGNORECASE,
+)  # fmt: skip
+_CURRENCIES = {
+    "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "euro's": "EUR", "euros'": "EUR",
+    "$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD", "£": "GBP", "gbp": "GBP",
+    "pound": "GBP", "pounds": "GBP", "zł": "PLN", "pln": "PLN",
+}  # fmt: skip
+_ROSES = ("rose", "roze", "rosa", "donat", "bloem", "flower", "kisses")
+
+
+def _currency(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    low = raw.lower()
+    if low.startswith(_ROSES):
+        return "roses"
+    return _CURRENCIES.get(low, low.upper())
+
+
+def _unit_for(minutes: int) -> str:
+    return {15: "quarter_hour", 30: "half_hour", 60: "hour", 480: "night"}.get(
+        minutes, f"{minutes}_min"
+    )
+
+
+def _amount(raw: str) -> float:
+    return float(raw.replace(",", "."))
+
+
+def find_prices(text: str) -> list[PriceMatch]:
+    """Prices with currency and duration (``€150/u``, ``150 rozen``, ``1h 150``, ``100/30``).
+
+    Examples
+    --------
+    >>> [(p.amount, p.currency, p.unit) for p in find_prices("Half uur €80, 1 uur 150 rozen, nacht 1000")]
+    [(80.0, 'EUR', 'half_hour'), (150.0, 'roses', 'hour'), (1000.0, None, 'night')]
+    >>> [(p.amount, p.unit) for p in find_prices("€150/u of 100/30")]
+    [(150.0, 'hour'), (100.0, 'half_hour')]
+    >>> find_prices("Ik ben 19 jaar en 1.65 lang, bel 0612345678")
+    []
+    """
+    out: list[PriceMatch] = []
+    unit_first_end = -1
+    for m in _PRICE.finditer(text):
+        if m["bamt"] is not None:
+            amount, cur = m["bamt"], m["bcur1"] or m["bcur2"]
+            unit, minutes = _dur_of(m, "b", m.start(), m.start("bamt"))
+        elif m["camt"] is not None:
+            amount, cur = m["camt"], m["ccur"]
+            unit, minutes = _dur_of(m, "c", m.end("camt"), m.end())
+        elif m["aamt"] is not None:
+            amount, cur = m["aamt"], m["acur"]
+            unit, minutes = _dur_of(m, "a", m.end("acur"), m.end())
+        else:
+            amount, cur = m["damt"], None
+            if m["dmin"]:
+                minutes = int(m["dmin"])
+                unit = _unit_for(minutes)
+            else:
+                unit, minutes = _dur_of(m, "d", m.end("damt"), m.end())
+            if unit is None or _amount(amount) < 30:
+                continue
+        value = _amount(amount)
+        if value <= 0:
+            continue
+        if (
+            unit is None
+            and out
+            and out[-1].end == unit_first_end
+            and _SHARED_UNIT_GAP.fullmatch(text, out[-1].end, m.start())
+        ):
+            # "1h - 300 roses 350 roses": incall and outcall prices share the duration before them
+            unit, minutes = out[-1].unit, out[-1].minutes
+        out.append(PriceMatch(value, _currency(cur), unit, minutes, m.start(), m.end()))
+        if m["bamt"] is not None:
+            unit_first_end = m.end()
+    return out
+
+
+_SHARED_UNIT_GAP = re.compile(r"[\s/|,;]{1,4}")
+
+
+def _dur_of(m: re.Match, g: str, a: int, b: int) -> tuple[str | None, int | None]:
+    """Duration named by groups ``g*`` of ``m``, if the text between a and b names one."""
+    if g + "2half" in m.re.groupindex and not any(
+        m[g + k] for k in ("half", "qv", "fh", "night", "mins", "hours")
+    ):
+        if any(m[g + "2" + k] for k in ("half", "qv", "fh", "night", "mins", "hours")) or (
+            m.start(g + "2mins") == -1 and _HOUR_WORD.search(m.string, a, b)
+        ):
+            g = g + "2"
+    if m[g + "qv"]:
+        return "quarter_hour", 15
+    if m[g + "fh"]:
+        return "hour", 60
+    if m[g + "half"]:
+        return "half_hour", 30
+    if m[g + "night"]:
+        return "night", 480
+    if m[g + "mins"]:
+        minutes = int(m[g + "mins"])
+        return _unit_for(minutes), minutes
+    between = m.string[a:b]
+    if not _HOUR_WORD.search(between):
+        return None, None
+    hours = m[g + "hours"]
+    n = 1.0
+    if hours and hours[0].isdigit():
+        n = float(hours.replace(",", "."))
+    minutes = int(n * 60)
+    return _unit_for(minutes), minutes
+
+
+_HOUR_WORD = re.compile(r"(?<![a-z])(?:u|uur|uurtje|uren|h|hr|hrs|hour|hours)\b", re.I)
+
+_AGE = re.compile(
+    r"(?<![\d.,/€$])(?P<a1>\d{2})\s*(?:-\s*)?(?:jaar\b|jr\b\.?|jarige\b|yo\b|y/o\b|y\.o\.?|yrs?\b|years?\s+(?:old|young)\b|ans\b|años\b|anos\b|lat\b)"
+    r"|\b(?:age|leeftijd|alter|edad|âge)\s*[:=\-]?\s*(?P<a2>\d{2})\b"
+    r"|\b(?:ik\s+ben|i\s+am|i'?m|im)\s+(?:a\s+|een\s+|only\s+|pas\s+|net\s+|just\s+)?(?P<a3>\d{2})\b(?!\s*(?:cm|kg|min|euro|eur|€|%|\$|/|[.,]\d|'|\"))"
+    r"|\b[A-Z][a-z]{2,15}\s*\((?P<a4>\d{2})\)"
+    r"|\s-\s(?P<a5>\d{2})\s*(?:\n|$)",
+    re.IGNORECASE,
+)  # fmt: skip
+
+
+def find_ages(text: str) -> list[AgeMatch]:
+    """Stated ages: ``19 jaar``, ``19yo``, ``age: 19``, ``ik ben 19``, ``Lisa (19)``.
+
+    Ages outside 12-80 are ignored (they are sizes, prices or years).
+
+    Examples
+    --------
+    >>> [a.age for a in find_ages("Lisa (23), age: 24, ik ben 25 en 26yo, 27 jaar oud")]
+    [23, 24, 25, 26, 27]
+    >>> find_ages("€50 per 15 min, 1.65 m")
+    []
+    """
+    out = []
+    for m in _AGE.finditer(text):
+        g = m.lastgroup or ""
+        age = int(m[g])
+        if 12 <= age <= 80:
+            out.append(AgeMatch(age, m.start(g), m.end(g)))
+    return out
+
+
+_NAME = re.compile(
+    r"\b(?i:ik\s+ben|ik\s+heet|mijn\s+naam\s+is|my\s+name\s+is|my\s+name'?s|name\s*:|naam\s*:|"
+    r"i\s+am|i'?m|call\s+me|noem\s+me|this\s+is|it'?s|je\s+suis|je\s+m'appelle|soy|sono)\s+"
+    r"(?P<n1>[A-Z][a-zà-ÿ]{2,15}|[A-Z]{3,12}\b)"
+    r"|\b(?P<n2>[A-Z][a-zà-ÿ]{2,15})\s*\(\d{2}\)"
+)
+_NOT_A_NAME = {
+    "new", "nieuw", "ready", "here", "hier", "back", "terug", "available", "beschikbaar",
+    "sweet", "sexy", "hot", "young", "jong", "the", "een", "very", "real", "your", "just",
+    "not", "from", "uit", "and", "only", "also", "ook", "waiting",
+    "looking", "open", "free", "vrij", "sorry", "live", "located", "visiting", "petite",
+    "student", "blonde", "brunette", "latina", "asian", "ebony", "european", "busty",
+    "curvy", "slim", "tall", "independent", "discreet", "discrete", "clean", "safe", "gentle",
+    "dutch", "nederlandse", "english", "engels", "incall", "outcall", "today", "vandaag",
+    "tonight", "vanavond", "sure", "still", "nog", "always", "altijd", "happy", "blij",
+    "eager", "all", "alle", "what", "wat", "hello", "hallo", "hi", "hey", "hoi", "bij",
+    "with", "met", "good", "goed", "fun", "naughty", "down", "into", "going", "gonna",
+    "currently", "now", "nu", "heel", "erg", "super", "mooi", "lief", "lieve", "mature",
+    "girl", "meisje", "lady", "dame", "vrouw", "woman", "escort", "model", "massage",
+}  # fmt: skip
+
+
+def find_names(text: str) -> list[NameMatch]:
+    """Persona names the ad uses (best effort): ``Ik ben Lisa``, ``my name is Anna``, ``Lisa (23)``.
+
+    Examples
+    --------
+    >>> [n.name for n in find_names("Hoi! Ik ben Lisa. My name is ANNA, call me Sweet. Mia (21)")]
+    ['Lisa', 'Anna', 'Mia']
+    """
+    out = []
+    for m in _NAME.finditer(text):
+        g = m.lastgroup or ""
+        raw = m[g]
+        if raw.lower() in _NOT_A_NAME:
+            continue
+        out.append(NameMatch(raw.capitalize(), m.start(g), m.end(g)))
+    return out
