@@ -25,6 +25,44 @@ def parse_timezone(name: str) -> ZoneInfo:
         ) from None
 
 
+_CRON_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _crontab_weekdays(field: str) -> str:
+    """Weekday numbers in crontab's sense (0 or 7 = Sunday) as names.
+
+    APScheduler 3.x counts weekdays from Monday = 0 even in ``from_crontab``,
+    so ``30 9 * * 1`` would fire on Tuesdays; names mean the same in both.
+    """
+    out = []
+    for part in field.split(","):
+        rng, _, step_text = part.partition("/")
+        step = int(step_text) if step_text.isdigit() else None
+        if rng == "*":
+            if step is None:
+                return "*"
+            first, last = 0, 6
+        elif "-" in rng:
+            a, _, b = rng.partition("-")
+            if not (a.isdigit() and b.isdigit()):
+                out.append(part)  # names (mon-fri) are understood as they are
+                continue
+            first, last = int(a), int(b)
+        elif rng.isdigit():
+            first = last = int(rng)
+            if step is not None:
+                last = 6
+        else:
+            out.append(part)
+            continue
+        if not (0 <= first <= 7 and 0 <= last <= 7 and first <= last):
+            raise ScheduleError(
+                f"Weekday field '{field}' is not valid; use 0-7 (0 and 7 are Sunday) or mon-sun."
+            )
+        out += [_CRON_DAYS[d] for d in range(first, last + 1, step or 1)]
+    return ",".join(dict.fromkeys(out))
+
+
 def cron_trigger(expr: str, timezone: str = DEFAULT_TIMEZONE) -> CronTrigger:
     tz = parse_timezone(timezone)
     if len(expr.split()) != 5:
@@ -32,8 +70,12 @@ def cron_trigger(expr: str, timezone: str = DEFAULT_TIMEZONE) -> CronTrigger:
             f"Cron expression '{expr}' has {len(expr.split())} fields; expected five "
             "(minute hour day month weekday), e.g. '0 3 * * *'."
         )
+    minute, hour, day, month, weekday = expr.split()
     try:
-        return CronTrigger.from_crontab(expr, timezone=tz)
+        return CronTrigger(
+            minute=minute, hour=hour, day=day, month=month,
+            day_of_week=_crontab_weekdays(weekday), timezone=tz,
+        )  # fmt: skip
     except ValueError as exc:
         raise ScheduleError(
             f"Cron expression '{expr}' is not valid ({exc}); e.g. '0 3 * * *'."

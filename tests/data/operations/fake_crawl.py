@@ -1,9 +1,10 @@
 """A stand-in for ``python -m crawler.runner`` in the operations tests.
 
-Usage: fake_crawl.py MODE [runner arguments]. MODE is ``ok`` (prints a summary
-line), ``crash`` (a traceback, exit 3), ``hang`` (sleeps, with a child that
+Usage: fake_crawl.py MODE [runner arguments]. MODE is ``auto`` (from the
+source name: crash-a crashes), ``ok`` (prints a summary
+line), ``crash`` (a traceback, exit 1), ``hang`` (sleeps, with a child that
 sleeps too) or ``unfinished`` (summary with finished_ok false). Every call
-appends its arguments and politeness variables to $FAKE_CRAWL_LOG.
+appends its arguments to $FAKE_CRAWL_LOG.
 """
 
 import json
@@ -13,11 +14,16 @@ import sys
 import time
 
 mode, args = sys.argv[1], sys.argv[2:]
+if mode == "auto":
+    # The mode is the first part of the source's name: crash-x crashes, hang-x hangs.
+    name = args[args.index("--source") + 1] if "--source" in args else ""
+    if "--profile" in args:
+        with open(args[args.index("--profile") + 1]) as fh:
+            name = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("name:")), "")
+    mode = name.split("-")[0] if name.split("-")[0] in {"crash", "hang", "unfinished"} else "ok"
 record = {
     "mode": mode,
     "args": args,
-    "delay": os.environ.get("ADSCAN_CRAWL_DOWNLOAD_DELAY"),
-    "concurrency": os.environ.get("ADSCAN_CRAWL_CONCURRENCY"),
     "pid": os.getpid(),
 }
 if os.environ.get("FAKE_CRAWL_LOG"):
