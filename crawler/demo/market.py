@@ -311,11 +311,9 @@ class DemoMarket:
                 self._used_phones.add(e164)
                 return e164
 
-    def _style(self, e164: str, rng: random.Random, compact: bool = False) -> str:
+    def _style(self, e164: str, rng: random.Random) -> str:
         if not e164.startswith("+31"):
             return rng.choice(FOREIGN_STYLES)
-        if compact:
-            return rng.choice(COMPACT_STYLES)
         if not self._style_queue:
             # Every style shows up at least once per round; weighted draws fill the rest.
             names = list(_STYLE_WEIGHTS)
@@ -375,7 +373,7 @@ class DemoMarket:
         # Ordinary ads fill the rest; a share are massage salons and job ads.
         while len(ads) < self.n_ads:
             roll = rng.random()
-            ad_type = "massage" if roll < 0.12 else ("job" if roll < 0.2 else "escort")
+            ad_type = "massage" if roll < 0.1 else ("job" if roll < 0.16 else "escort")
             ads.append(self._ordinary_ad(rng, SITE_NAMES[len(ads) % 3], ad_type=ad_type))
         ordinary = [
             a for a in ads if a.network_id is None and not a.agency and a.ad_type == "escort"
@@ -415,6 +413,9 @@ class DemoMarket:
             )
             template = T.TEMPLATES[net.template]
         indicator_pool = rng.sample(T.STRONG_INDICATORS, 3) + rng.sample(T.MILD_INDICATORS, 1)
+        # A template network keeps its price and the way it writes the phone: one operator.
+        net_price = T.price_text(rng, template["lang"])[1] if template else None
+        net_style = rng.choice(COMPACT_STYLES)
         variants = list(VARIANTS)
         rng.shuffle(variants)
         variants.remove("orig")
@@ -426,10 +427,13 @@ class DemoMarket:
             source = sites[i % 3]
             lang = template["lang"] if template else ("nl" if rng.random() < 0.7 else "en")
             phone = shared_phone or self._new_phone(rng)
-            style = self._style(phone, rng, compact=template is not None)
+            if template is not None:
+                style = net_style if phone.startswith("+31") else "intl"
+            else:
+                style = self._style(phone, rng)
             phone_text = render_phone(phone, style, rng)
             age = rng.randint(19, 27)
-            _, price = T.price_text(rng, lang)
+            price = net_price or T.price_text(rng, lang)[1]
             if template is not None:
                 title, text = T.template_text(
                     template, name=personas[i], age=age, city=cities[i % len(cities)], price=price,

@@ -288,16 +288,53 @@ _EN_CONTACT = [
 ]
 
 # Massage salons and job ads: their own vocabulary, still composed.
-_SALON_SENTENCES = [
-    "Massagesalon {salon} in {city} heet u van harte welkom.",
-    "Bij {salon} kunt u terecht voor een {massage} van {minutes} minuten.",
-    "Onze {staff} masseuses werken met {oil}.",
-    "Wij zijn geopend {time}.",
-    "De salon ligt op loopafstand van {landmark}.",
-    "Nieuw: een {massage} in combinatie met {extra}.",
-    "Cadeaubonnen van {salon} zijn verkrijgbaar aan de balie.",
-    "Een {massage} kost bij ons {price}.",
-    "Gratis parkeren achter het pand en een {extra} na afloop.",
+_SALON_SENTENCES = [  # one category per entry; each ad takes at most one pattern of each
+    [
+        "Massagesalon {salon} in {city} heet u van harte welkom.",
+        "Welkom bij {salon}, de {staff} massagesalon van {city}.",
+        "Al {years} jaar is {salon} in {city} een begrip voor wie wil ontspannen.",
+        "Zoekt u rust in {city}? Kom naar {salon}.",
+    ],
+    [
+        "Bij {salon} kunt u terecht voor een {massage} van {minutes} minuten.",
+        "Probeer eens onze {massage}, {minutes} minuten helemaal los van alles.",
+        "Populair deze maand: de {massage} en de {massage2}.",
+    ],
+    [
+        "Onze {staff} masseuses werken met {oil}.",
+        "Wij gebruiken uitsluitend {oil} en {oil2}.",
+        "Het team bestaat uit {staff} therapeuten met jaren ervaring.",
+    ],
+    [
+        "Wij zijn geopend {time}.",
+        "Openingstijden: {time}.",
+        "U kunt langskomen {time}, bellen mag altijd.",
+    ],
+    [
+        "De salon ligt op loopafstand van {landmark}.",
+        "U vindt ons vlak achter {landmark}.",
+        "Vanaf {landmark} bent u in vijf minuten bij ons.",
+    ],
+    [
+        "Nieuw: een {massage} in combinatie met {extra}.",
+        "Na afloop krijgt u een {extra} van het huis.",
+        "Vraag naar onze combinatie van {massage} en {extra}.",
+    ],
+    [
+        "Cadeaubonnen van {salon} zijn verkrijgbaar aan de balie.",
+        "Geef eens een bon van {salon} cadeau.",
+        "Vaste klanten krijgen bij de tiende behandeling {discount} korting.",
+    ],
+    [
+        "Een {massage} kost bij ons {price}.",
+        "Prijsvoorbeeld: {massage} voor {price}.",
+        "Tarieven vanaf {price}.",
+    ],
+    [
+        "Gratis parkeren achter het pand.",
+        "Met het openbaar vervoer stapt u uit bij halte {landmark}.",
+        "Het pand is rolstoeltoegankelijk en heeft een lift.",
+    ],
 ]
 _SALON_WORDS = {
     "massage": ["ontspanningsmassage", "voetreflexmassage", "hot stone massage", "sportmassage",
@@ -308,18 +345,59 @@ _SALON_WORDS = {
             "hete stenen", "bamboestokken", "kruidenstempels"],
     "landmark": ["het centraal station", "de markt", "het stadspark", "de grote kerk",
                  "het winkelcentrum", "de haven", "de bibliotheek"],
-    "extra": ["kop kruidenthee", "gezichtsmasker", "voetbad", "warme handdoek", "stoombad"],
+    "extra": ["kop kruidenthee", "gezichtsmasker", "voetbad", "warme handdoek", "stoombad",
+              "glas verse jus", "schouderpakking", "handmassage"],
+    "years": ["vijf", "acht", "tien", "twaalf", "vijftien", "twintig"],
+    "discount": ["tien procent", "vijftien procent", "een halve behandeling", "twintig euro"],
 }  # fmt: skip
 
-_JOB_SENTENCES = [
-    "{role} gezocht voor onze vestiging in {city}.",
-    "Wij zoeken per direct een {role2} voor {hours} uur per week.",
-    "Je werkt in een {team} team en begint op {start}.",
-    "Wij bieden {perk} en een marktconform salaris.",
-    "Ervaring met {skill} is een pré maar geen must.",
-    "Solliciteer met een korte motivatie en je cv.",
-    "Vragen over de vacature? Bel {contact} op werkdagen.",
-    "Het werk bestaat uit {task} en {task2}.",
+_JOB_SENTENCES = [  # first entry opens the ad; the rest are categories of alternatives
+    [
+        "{role} gezocht voor onze vestiging in {city}.",
+        "Voor ons kantoor in {city} zijn wij op zoek naar een {role2}.",
+        "Vacature {city}: {role2} ({hours} uur).",
+        "Kom jij ons team in {city} versterken als {role2}?",
+    ],
+    [
+        "Wij zoeken per direct een {role2} voor {hours} uur per week.",
+        "Het gaat om {hours} uur per week, verdeeld over {days} dagen.",
+        "De functie is voor {hours} uur, parttime kan in overleg.",
+    ],
+    [
+        "Je werkt in een {team} team en begint op {start}.",
+        "Onze collega's zijn {team} en {team2}, startdatum {start}.",
+        "Je komt terecht in een {team} bedrijf met {size} medewerkers.",
+    ],
+    [
+        "Wij bieden {perk} en een marktconform salaris.",
+        "Naast salaris krijg je {perk} en {perk2}.",
+        "Arbeidsvoorwaarden: {perk}, vakantiegeld en {perk2}.",
+    ],
+    [
+        "Ervaring met {skill} is een pré maar geen must.",
+        "Je kunt goed overweg met {skill} en {skill2}.",
+        "Kennis van {skill} strekt tot aanbeveling.",
+    ],
+    [
+        "Solliciteer met een korte motivatie en je cv.",
+        "Stuur je cv en een paar regels over jezelf voor {deadline}.",
+        "Reageren kan tot {deadline}, gesprekken volgen snel daarna.",
+    ],
+    [
+        "Vragen over de vacature? Bel {contact} op werkdagen.",
+        "Meer weten? Neem contact op via {contact}.",
+        "Onze afdeling personeelszaken is bereikbaar via {contact}.",
+    ],
+    [
+        "Het werk bestaat uit {task} en {task2}.",
+        "Taken: {task}, {task2} en af en toe invallen.",
+        "Je dag begint met {task}, daarna {task2}.",
+    ],
+    [
+        "Een verklaring omtrent het gedrag is verplicht.",
+        "Een rijbewijs B is handig.",
+        "Je spreekt goed Nederlands en Engels.",
+    ],
 ]
 _JOB_WORDS = {
     "role": ["Receptionist", "Schoonmaker", "Chauffeur", "Administratief medewerker",
@@ -334,6 +412,9 @@ _JOB_WORDS = {
     "task": ["de telefoon aannemen", "afspraken inplannen", "gasten ontvangen",
              "de administratie bijhouden", "ritten rijden", "ruimtes schoonmaken",
              "bestellingen verwerken", "facturen controleren"],
+    "days": ["drie", "vier", "vijf"],
+    "size": ["twaalf", "twintig", "veertig", "ruim honderd", "vijftig"],
+    "deadline": ["het einde van de maand", "vrijdag", "de vijftiende", "1 juli"],
 }  # fmt: skip
 
 _TITLE_NL = [
@@ -400,23 +481,30 @@ def ordinary_text(
     body.extend(extra_sentences)
     rng.shuffle(body)
     sentences.extend(body)
+    if lang == "en":
+        sentences = [re.sub(r"\b([Aa]) (?=[aeiou])", r"\1n ", s) for s in sentences]
     paragraphs = _paragraphs(sentences, rng)
     if phone is not None:
         paragraphs.append(rng.choice(contact).format(phone=phone))
     return "\n\n".join(paragraphs)
 
 
+def _compose(rng: random.Random, table: list[list[str]], slots: dict, words: dict) -> list[str]:
+    first = _fill(rng.choice(table[0]), rng, slots, words)
+    cats = rng.sample(table[1:], rng.randint(3, min(6, len(table) - 1)))
+    return [first] + [_fill(rng.choice(c), rng, slots, words) for c in cats]
+
+
 def salon_text(rng: random.Random, *, salon: str, city: str, price: str, phone: str | None) -> str:
     """A massage-salon ad text."""
     slots = {"salon": salon, "city": city, "price": price, "time": rng.choice(_NL_TIME)}
-    first = _fill(_SALON_SENTENCES[0], rng, slots, _SALON_WORDS)
-    rest = [
-        _fill(p, rng, slots, _SALON_WORDS)
-        for p in rng.sample(_SALON_SENTENCES[1:], rng.randint(3, 5))
-    ]
-    paragraphs = _paragraphs([first, *rest], rng)
+    paragraphs = _paragraphs(_compose(rng, _SALON_SENTENCES, slots, _SALON_WORDS), rng)
     if phone is not None:
-        paragraphs.append(f"Reserveren: {phone}.")
+        paragraphs.append(
+            rng.choice(
+                ["Reserveren: {p}.", "Bel {p} voor een afspraak.", "Boeken via {p}."]
+            ).format(p=phone)
+        )
     return "\n\n".join(paragraphs)
 
 
@@ -425,11 +513,10 @@ def job_text(rng: random.Random, *, city: str, phone: str | None) -> tuple[str, 
     role = rng.choice(_JOB_WORDS["role"])
     slots = {"city": city, "role": role, "role2": role.lower(), "contact": phone or "ons kantoor"}
     words = {k: v for k, v in _JOB_WORDS.items() if k != "role"}
-    first = _fill(_JOB_SENTENCES[0], rng, slots, words)
-    rest = [_fill(p, rng, slots, words) for p in rng.sample(_JOB_SENTENCES[1:], rng.randint(3, 5))]
-    if phone is not None and not any(phone in s for s in rest):
-        rest.append(f"Bel {phone} voor meer informatie.")
-    return f"{role} gezocht in {city}", "\n\n".join(_paragraphs([first, *rest], rng))
+    sentences = _compose(rng, _JOB_SENTENCES, slots, words)
+    if phone is not None and not any(phone in s for s in sentences):
+        sentences.append(f"Bel {phone} voor meer informatie.")
+    return f"{role} gezocht in {city}", "\n\n".join(_paragraphs(sentences, rng))
 
 
 def ordinary_title(rng: random.Random, *, lang: str, name: str, age: int, city: str) -> str:
