@@ -30,7 +30,12 @@ from index.contract import (
     UpsertResult,
 )
 from index.es_client import ClientSettings
-from index.exceptions import BulkWriteError, StoreUnavailable, UnknownFieldError
+from index.exceptions import (
+    BulkWriteError,
+    StoreConfigError,
+    StoreUnavailable,
+    UnknownFieldError,
+)
 from index.schema import (
     HIT_EXCLUDED_FIELDS,
     indicator_ids,
@@ -154,6 +159,13 @@ def _guard(method: F) -> F:
                 f"The ad store at {self.settings.display} cannot be reached after "
                 f"{self.settings.retries + 1} tries ({type(exc).__name__}); start the search "
                 "server or point ADSCAN_INDEX_URL at one that runs."
+            ) from exc
+        except NotFoundError as exc:
+            if exc.error != "index_not_found_exception":
+                raise
+            raise StoreConfigError(
+                f"The ad store at {self.settings.display} has no indices under the prefix "
+                f"{self.settings.prefix!r}; run `adscan index setup` first."
             ) from exc
 
     return wrapper  # type: ignore[return-value]
@@ -396,7 +408,9 @@ class ElasticsearchAdStore(AdStore):
     def get_ad(self, ad_id: str) -> dict[str, Any] | None:
         try:
             return self._public(self.client.get(index=self.ads, id=ad_id)["_source"])
-        except NotFoundError:
+        except NotFoundError as exc:
+            if exc.error == "index_not_found_exception":
+                raise
             return None
 
     @_guard
@@ -604,7 +618,9 @@ class ElasticsearchAdStore(AdStore):
     def get_cluster(self, cluster_id: str) -> dict[str, Any] | None:
         try:
             return dict(self.client.get(index=self.clusters, id=cluster_id)["_source"])
-        except NotFoundError:
+        except NotFoundError as exc:
+            if exc.error == "index_not_found_exception":
+                raise
             return None
 
     @_guard

@@ -289,7 +289,12 @@ class SqliteAdStore(AdStore):
         conn.execute("COMMIT")
 
     def setup(self) -> None:
+        existed = self.path.exists()
         self._create_schema(self._db)
+        self.setup_report = {
+            "created": [] if existed else [str(self.path)],
+            "notes": [f"SQLite {sqlite3.sqlite_version}, schema version {SCHEMA_VERSION}"],
+        }
 
     def close(self) -> None:
         with self._lock:
