@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-__all__ = ["Word", "fold_word", "fold_phrase", "words"]
+__all__ = ["PhraseIndex", "Word", "fold_phrase", "fold_word", "words"]
 
 # A word: letters/digits, allowing leet symbols inside it (``b@rely``, ``fr3$h``).
 _WORD = re.compile(r"\w+(?:[@$!|]+\w+)*")
@@ -127,3 +128,70 @@ def words(text: str) -> list[Word]:
     if single:
         flush()
     return out
+
+
+class PhraseIndex:
+    """Finds lexicon phrases in folded words, longest match first, without overlaps.
+
+    Each phrase is folded with :func:`fold_phrase`; its run-together form
+    (``newintown``) is indexed too. A single word ending in ``*`` matches as a
+    prefix (``tiener*`` finds ``tienermeisje``).
+
+    Parameters
+    ----------
+    entries : iterable of (str, object)
+        Phrase and the payload to report when it is found.
+
+    Examples
+    --------
+    >>> index = PhraseIndex([("new in town", "move"), ("tiener*", "teen")])
+    >>> text = "NEW-IN-TOWN tienermeisje"
+    >>> [(text[s:e], p) for s, e, p in index.find(words(text))]
+    [('NEW-IN-TOWN', 'move'), ('tienermeisje', 'teen')]
+    """
+
+    def __init__(self, entries: Iterable[tuple[str, Any]]) -> None:
+        self._first: dict[str, list[tuple[tuple[str, ...], Any]]] = {}
+        prefixes: dict[str, Any] = {}
+        for phrase, payload in entries:
+            if phrase.endswith("*") and " " not in phrase.strip():
+                prefixes.setdefault(fold_word(phrase[:-1]), payload)
+                continue
+            key = fold_phrase(phrase)
+            if not key:
+                continue
+            forms = {key}
+            if len(key) > 1:
+                forms.add((_REPEAT.sub(r"\1", "".join(key)),))
+            for form in forms:
+                self._first.setdefault(form[0], []).append((form, payload))
+        for options in self._first.values():
+            options.sort(key=lambda o: len(o[0]), reverse=True)
+        self._prefixes = prefixes
+        self._prefix_tuple = tuple(sorted(prefixes, key=len, reverse=True))
+
+    def find(self, ws: list[Word]) -> list[tuple[int, int, Any]]:
+        """(start, end, payload) of every phrase found in the words ``ws``."""
+        out: list[tuple[int, int, Any]] = []
+        i, n = 0, len(ws)
+        first, prefixes = self._first, self._prefix_tuple
+        while i < n:
+            norm = ws[i].norm
+            options = first.get(norm)
+            hit = False
+            if options:
+                for key, payload in options:
+                    k = len(key)
+                    if k == 1 or (
+                        i + k <= n and all(ws[i + j].norm == key[j] for j in range(1, k))
+                    ):
+                        out.append((ws[i].start, ws[i + k - 1].end, payload))
+                        i += k
+                        hit = True
+                        break
+            if not hit:
+                if prefixes and norm.startswith(prefixes):
+                    p = next(p for p in prefixes if norm.startswith(p))
+                    out.append((ws[i].start, ws[i].end, self._prefixes[p]))
+                i += 1
+        return out
