@@ -135,6 +135,9 @@ def run_crawl(
 
     path = str(profile) if profile else str(find_profile(source or ""))
     prof = load_profile(path).with_base_url(base_url)
+    if jobdir is None:
+        # Resume after a crash is the default: one JOBDIR per source.
+        jobdir = str(Path(archive_dir) / "jobs" / prof.name)
     run_id = resolve_run_id(jobdir, run_id, prof.name)
     started = _now()
     if jobdir:
@@ -190,7 +193,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--archive-dir", required=True)
     parser.add_argument("--image-dir", required=True)
-    parser.add_argument("--jobdir", help="Scrapy JOBDIR: a killed crawl resumes from here")
+    parser.add_argument(
+        "--jobdir",
+        help="Scrapy JOBDIR: a killed crawl resumes from here (default: ARCHIVE_DIR/jobs/SOURCE)",
+    )
     parser.add_argument("--run-id")
     parser.add_argument("--max-pages", type=int)
     parser.add_argument(
@@ -257,8 +263,8 @@ def crawl_command(
 
 
 def run_crawl_subprocess(
-    *,
     profile: str | os.PathLike[str] | None = None,
+    *,
     source: str | None = None,
     base_url: str | None = None,
     store_url: str,
