@@ -32,7 +32,7 @@ def _vocab(rng: random.Random) -> list[str]:
 def synthetic_ads(n: int, seed: int = 0) -> Iterator[tuple[dict[str, Any], int]]:
     """``n`` synthetic ads with their planted network (-1 for none), streamed.
 
-    About 5% of the ads belong to networks of 3-12 ads linked by one phone,
+    About 5% of the ads belong to networks of 3-8 ads linked by one phone,
     one photo (re-encoded: a few bits of its perceptual hash flipped) or a
     template text whose name, city and price change. Every 2,000 ads an agency
     phone is shared by 40 unrelated ads and a stock photo by 60: neither is a
@@ -50,7 +50,7 @@ def synthetic_ads(n: int, seed: int = 0) -> Iterator[tuple[dict[str, Any], int]]
     agency_phone = stock_sha = None
     while produced < n:
         if not pending:
-            if rng.random() < NETWORK_SHARE / 7.5:
+            if rng.random() < NETWORK_SHARE / 5.5:
                 pending = _network(rng, vocab, weights, names, cities, net_id)
                 net_id += 1
             else:
@@ -84,7 +84,7 @@ def _ordinary(rng, vocab, weights, names, cities) -> dict[str, Any]:  # noqa: AN
 
 
 def _network(rng, vocab, weights, names, cities, net_id) -> list[tuple[dict[str, Any], int]]:  # noqa: ANN001
-    size = rng.randint(3, 12)
+    size = rng.randint(3, 8)
     kind = rng.choice(["phone", "photo", "template"])
     phone = f"+316{rng.randrange(10**8):08d}"
     phash = rng.getrandbits(64)

@@ -36,8 +36,9 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
     Parameters
     ----------
     phone_cap : int
-        Most ads one phone may link; above it the phone is a weak key.
-        ``email_cap`` and ``handle_cap`` default to it.
+        Most distinct ads one phone may link (re-posts of one near-identical
+        text count once); above it the phone is a weak key, such as an
+        agency's reception. ``email_cap`` and ``handle_cap`` default to it.
     image_cap : int
         Most ads one photo (exact or near) may link.
     text_threshold : float
@@ -75,7 +76,7 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
 
     def __init__(
         self,
-        phone_cap: int = 25,
+        phone_cap: int = 8,
         image_cap: int = 25,
         text_threshold: float = 0.5,
         phash_distance: int = 8,
@@ -131,13 +132,18 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
         uf = UnionFind(n)
         links: list[Link] = []
         rejected: list[RejectedKey] = []
+        # Texts first: re-posts of one text count once against the caps below.
+        posts = UnionFind(n)
+        self._link_texts(text, ad_ids, uf, links, rejected, posts)
         for kind, by_key in groups.items():
             for key, members in by_key.items():
                 if len(members) < 2:
                     continue
                 if len(members) > caps[kind]:
-                    rejected.append(_rejected(kind, key, len(members), caps[kind]))
-                    continue
+                    distinct = len({posts.find(m) for m in members})
+                    if distinct > caps[kind]:
+                        rejected.append(_rejected(kind, key, distinct, caps[kind]))
+                        continue
                 reason = identifier_reason(kind, key)
                 first = members[0]
                 for m in members[1:]:
@@ -152,7 +158,6 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
             links,
             rejected,
         )
-        self._link_texts(text, ad_ids, uf, links, rejected)
         roots = np.fromiter((uf.find(i) for i in range(n)), dtype=np.int64, count=n)
         _, first_index, labels = np.unique(roots, return_index=True, return_inverse=True)
         # Relabel by first appearance so labels read naturally (0 is the first ad's cluster).
@@ -288,6 +293,7 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
         uf: UnionFind,
         links: list[Link],
         rejected: list[RejectedKey],
+        posts: UnionFind,
     ) -> None:
         idx, flat, starts, bands, digests = text.finish()
         if not len(idx):
@@ -305,6 +311,7 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
             if g in first_row:
                 a, b = idx[first_row[g]], idx[r]
                 uf.union(a, b)
+                posts.union(a, b)
                 links.append(
                     Link(
                         ad_ids[a],
@@ -350,6 +357,7 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
                             tuf.union(m, other)
                             a, b = idx[other], idx[m]
                             uf.union(a, b)
+                            posts.union(a, b)
                             links.append(
                                 Link(
                                     ad_ids[a],
