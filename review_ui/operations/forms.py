@@ -58,6 +58,11 @@ class SourceForm(forms.ModelForm):
     """Add or edit a source. The profile is a committed file or pasted YAML;
     either is validated, and the source is named like its profile."""
 
+    # Local demo sites and test servers speak plain http.
+    base_url = forms.URLField(
+        required=False, assume_scheme="http", help_text="overrides the profile's base URL"
+    )
+
     class Meta:
         model = Source
         fields = [
@@ -72,6 +77,7 @@ class SourceForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["profile_yaml"].strip = False  # keep the YAML exactly as written
         self.fields["name"].required = False
         self.fields["name"].help_text = "defaults to the profile's name"
         choices = profile_choices()
