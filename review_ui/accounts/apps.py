@@ -1,3 +1,5 @@
+"""adscan's accounts app: roles, login, the audit log."""
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,7 @@ class AccountsConfig(AppConfig):
     name = "review_ui.accounts"
     label = "accounts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from review_ui import checks  # noqa: F401  (registers the production check)
+        from review_ui.accounts import signals  # noqa: F401

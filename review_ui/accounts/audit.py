@@ -14,9 +14,11 @@ def record(
     target_id: str = "",
     purpose: str = "",
     details: dict[str, Any] | None = None,
+    remote_addr: str | None = None,
 ) -> AuditEntry:
     """Append one entry. ``who`` is a request, a user, or a name (for the
-    scheduler and commands, e.g. ``"system:scheduler"``)."""
+    scheduler and commands, e.g. ``"system:scheduler"``); ``remote_addr``
+    overrides the address taken from a request."""
     user = None
     addr = ""
     if hasattr(who, "user") and hasattr(who, "META"):
@@ -36,5 +38,5 @@ def record(
         target_id=str(target_id)[:200],
         purpose=purpose,
         details=details or {},
-        remote_addr=addr,
+        remote_addr=(remote_addr if remote_addr is not None else addr)[:64],
     )

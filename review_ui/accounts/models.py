@@ -6,6 +6,16 @@ from django.conf import settings
 from django.db import models
 
 
+class AuditQuerySet(models.QuerySet):
+    """Bulk updates and deletes are refused like single ones."""
+
+    def update(self, **kwargs):
+        raise PermissionError("Audit entries are append-only and cannot be changed.")
+
+    def delete(self):
+        raise PermissionError("Audit entries are append-only and cannot be deleted.")
+
+
 class AuditEntry(models.Model):
     """One thing a person did: who, what, when, from where and why.
 
@@ -22,6 +32,8 @@ class AuditEntry(models.Model):
     purpose = models.TextField(blank=True)
     details = models.JSONField(default=dict, blank=True)
     remote_addr = models.CharField(max_length=64, blank=True)
+
+    objects = AuditQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]

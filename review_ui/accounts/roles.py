@@ -44,7 +44,9 @@ def has_capability(user: Any, capability: str) -> bool:
     try:
         allowed = CAPABILITIES[capability]
     except KeyError:
-        raise ValueError(f"Unknown capability '{capability}'; expected one of {sorted(CAPABILITIES)}.") from None
+        raise ValueError(
+            f"Unknown capability '{capability}'; expected one of {sorted(CAPABILITIES)}."
+        ) from None
     return bool(user_roles(user) & allowed)
 
 
