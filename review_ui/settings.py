@@ -37,6 +37,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Every page needs a login unless its view says login_not_required.
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Content-Security-Policy and the other headers Django does not set.
+    "review_ui.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "review_ui.urls"
@@ -52,6 +56,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "review_ui.accounts.context_processors.capabilities",
             ],
         },
     },
@@ -85,9 +90,15 @@ STATIC_URL = "static/"
 STATIC_ROOT = HOME / "static"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-LOGIN_URL = "login"
+LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "accounts:login"
+# Login throttle (review_ui.accounts.throttle): failures per username + address
+# within the lockout window, kept in Django's cache (per process with LocMemCache).
+ADSCAN_LOGIN_MAX_FAILURES = config.get_int("LOGIN_MAX_FAILURES", 5)
+ADSCAN_LOGIN_LOCKOUT_MINUTES = config.get_int("LOGIN_LOCKOUT_MINUTES", 15)
+# True refuses to start with the development key or DEBUG on (review_ui.checks).
+ADSCAN_PRODUCTION = config.get_bool("PRODUCTION", False)
 
 SESSION_COOKIE_AGE = config.get_int("SESSION_AGE", 8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -101,6 +112,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "no-referrer"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 
 # adscan's own settings, passed down to crawler/, classifier/ and index/ as arguments.
 ADSCAN_INDEX_URL = config.get("INDEX_URL", f"sqlite:///{HOME / 'ads.db'}")
