@@ -227,6 +227,10 @@ class SqliteAdStore(AdStore):
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
+        # Which thread holds each connection; a finished thread's connection is
+        # handed to the next new thread (Django's dev server runs each request
+        # in a new thread, so connections must not pile up).
+        self._owners: dict[int, threading.Thread] = {}
         self._ready = False
 
     # -- connections ---------------------------------------------------
@@ -234,9 +238,22 @@ class SqliteAdStore(AdStore):
     def _db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._connect()
+            conn = self._reuse() or self._connect()
+            with self._lock:
+                self._owners[id(conn)] = threading.current_thread()
             self._local.conn = conn
         return conn
+
+    def _reuse(self) -> sqlite3.Connection | None:
+        with self._lock:
+            for conn in self._connections:
+                owner = self._owners.get(id(conn))
+                if owner is not None and not owner.is_alive():
+                    self._owners[id(conn)] = threading.current_thread()
+                    if conn.in_transaction:  # a thread that died mid-transaction
+                        conn.execute("ROLLBACK")
+                    return conn
+        return None
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -299,6 +316,7 @@ class SqliteAdStore(AdStore):
     def close(self) -> None:
         with self._lock:
             conns, self._connections = self._connections, []
+            self._owners.clear()
         for conn in conns:
             try:
                 conn.close()
