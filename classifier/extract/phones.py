@@ -102,6 +102,9 @@ _LETTER = r"[^\W\d_]"
 # A numeric token: a word made of atoms only, or digits glued after letters ("Rachel567").
 # Possessive, and the "no letter after it" rule is checked in Python: the scan stays linear.
 _TOKEN = re.compile(rf"(?:(?<={_LETTER})(?={_DIG})|(?<!{_LETTER})){_ATOM}++", re.IGNORECASE)
+_FULL = re.compile(rf"{_ATOM}++", re.IGNORECASE)
+# Alphanumeric words; numeric tokens are looked for inside them only (a fast first pass).
+_ALNUM = re.compile(r"[^\W_]+|\U0001f51f")
 _ATOM_RE = re.compile(
     rf"(?P<compound>{_COMPOUND})|(?P<word>{_WORD_ALT})|(?P<dig>{_DIG})|(?P<look>(?-i:[OoIl]))",
     re.IGNORECASE,
@@ -176,7 +179,10 @@ def _read_atoms(atoms: list[tuple[str, str, int]]) -> tuple[str, bool, bool, boo
 
 def _group(text: str, start: int, end: int) -> _Group | None:
     """Read the numeric token ``text[start:end]``; None if it is not one after all."""
-    atoms = _atoms(text[start:end])
+    tok = text[start:end]
+    if tok.isascii() and tok.isdigit():
+        return _Group(tok, start, end, False, False, False)
+    atoms = _atoms(tok)
     if _LETTER_RE.match(text, end):
         # Glued to a following word: only digits may touch letters ("8367IM" -> 8367).
         while atoms and atoms[-1][0] != "dig":
@@ -199,6 +205,41 @@ def _is_time(prev: _Group, gap: str, cur: _Group) -> bool:
     return ":" in gap and len(prev.digits) <= 2 and len(cur.digits) == 2
 
 
+def _prefixes() -> frozenset[str]:
+    """Lower-case first two letters any letters-only numeric token can start with."""
+    alt = {"i": "ilíï", "l": "ilíï", "o": "oó", "e": "eéë"}
+    firsts: set[str] = set()
+    for w in [*_WORDS, *_NL_UNITS]:
+        w = w.lower()
+        for a in alt.get(w[0], w[0]):
+            firsts.update(a + b for b in alt.get(w[1], w[1]))
+    single = {c for pair in firsts for c in pair[0]} | {"o", "i", "l"}
+    firsts.update(a + b for a in "oil" for b in single)
+    return frozenset(firsts)
+
+
+_PREFIX2 = _prefixes()
+
+
+def _tokens(text: str) -> list[tuple[int, int]]:
+    """Spans of the numeric tokens of ``text`` (see ``_TOKEN``), found word by word."""
+    out: list[tuple[int, int]] = []
+    for w in _ALNUM.finditer(text):
+        word = w.group()
+        if word.isalpha():
+            # A token inside a letters-only word must be the whole word.
+            if len(word) == 1:
+                if word in "OoIl" or word == "\U0001f51f":
+                    out.append(w.span())
+            elif word[:2].lower() in _PREFIX2 and _FULL.fullmatch(word):
+                out.append(w.span())
+        elif word.isascii() and word.isdigit():
+            out.append(w.span())
+        else:
+            out.extend(t.span() for t in _TOKEN.finditer(text, w.start(), w.end()))
+    return out
+
+
 def _groups(text: str) -> list[list[_Group]]:
     """Numeric tokens of ``text``, split into runs joined only by separators."""
     masked: list[tuple[int, int]] = []
@@ -206,8 +247,8 @@ def _groups(text: str) -> list[list[_Group]]:
         masked = [m.span() for m in _IBAN.finditer(text)]
     runs: list[list[_Group]] = []
     run: list[_Group] = []
-    for m in _TOKEN.finditer(text):
-        start, end = m.span()
+    for m in _tokens(text):
+        start, end = m
         group = None
         if not (masked and any(a <= start < b for a, b in masked)):
             group = _group(text, start, end)
@@ -245,20 +286,35 @@ def _groups(text: str) -> list[list[_Group]]:
     return out
 
 
-@lru_cache(maxsize=8)
-def _region_info(region: str) -> tuple[str, bool]:
+@lru_cache(maxsize=64)
+def _region_info(region: str) -> tuple[str, bool, frozenset[int]]:
     meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
     if meta is None:
         raise ExtractionInputError(
             f"Region {region!r} is not a region phonenumbers knows; use an ISO 3166 code such as 'NL' or 'US'"
         )
-    return str(meta.country_code), meta.national_prefix == "0"
+    lengths = frozenset(meta.general_desc.possible_length or range(4, 16))
+    return str(meta.country_code), meta.national_prefix == "0", lengths
+
+
+def _possible(number: str, region: str) -> bool:
+    """Cheap length test before the costly ``phonenumbers`` validation."""
+    if number.startswith(("+", "00")):
+        return 8 <= len(number.lstrip("+")) - (2 if number.startswith("00") else 0) <= 15
+    cc, prefix_required, lengths = _region_info(region)
+    if number.startswith("0") and prefix_required:
+        return len(number) - 1 in lengths
+    if number.startswith(cc) and len(number) - len(cc) in lengths:
+        return True
+    return len(number) in lengths
 
 
 @lru_cache(maxsize=65_536)
 def _validate(number: str, region: str) -> str | None:
     """E.164 form of ``number`` (digits, maybe with a leading +), or None if invalid."""
-    cc, prefix_required = _region_info(region)
+    cc, prefix_required, _ = _region_info(region)
+    if not _possible(number, region):
+        return None
     if not number.startswith("+"):
         if number.startswith("00"):
             number = "+" + number[2:]
@@ -272,7 +328,11 @@ def _validate(number: str, region: str) -> str | None:
         parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(parsed):
+    # The one-region check is much cheaper than is_valid_number for shared codes such as +1.
+    if not (
+        (str(parsed.country_code) == cc and phonenumbers.is_valid_number_for_region(parsed, region))
+        or phonenumbers.is_valid_number(parsed)
+    ):
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
