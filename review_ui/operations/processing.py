@@ -40,8 +40,9 @@ class Scorer:
     _risk: Any = field(default=None, init=False, repr=False)
 
     def load(self) -> Scorer:
-        from classifier.embed import EmbeddingCache, SentenceEmbedder
         from classifier.models import load_ad_type_model, load_risk_model
+
+        from classifier.embed import EmbeddingCache, SentenceEmbedder
 
         cache = None
         if self.embedding_cache_dir is not None:
@@ -73,7 +74,9 @@ class Scorer:
             embeddings=embeddings,
         )
         out = []
-        for ad, ext, ad_hits, ad_type, risk in zip(ads, extractions, hits, ad_types, risks, strict=True):
+        for ad, ext, ad_hits, ad_type, risk in zip(
+            ads, extractions, hits, ad_types, risks, strict=True
+        ):
             indicators = [
                 {"id": h.id, "category": h.category, "start": h.start, "end": h.end, "text": h.text}
                 for h in ad_hits

@@ -31,9 +31,13 @@ class Command(BaseCommand):
     help = "Crawl the synthetic demo sites, process them and serve the review UI."
 
     def add_arguments(self, parser):
-        parser.add_argument("--smoke", action="store_true", help="small market, no UI, one JSON line")
+        parser.add_argument(
+            "--smoke", action="store_true", help="small market, no UI, one JSON line"
+        )
         parser.add_argument("--seed", type=int, default=7)
-        parser.add_argument("--ads", type=int, default=None, help="ads in the market (600; smoke: 60)")
+        parser.add_argument(
+            "--ads", type=int, default=None, help="ads in the market (600; smoke: 60)"
+        )
         parser.add_argument("--addr", default="127.0.0.1:8000", help="where the UI is served")
         parser.add_argument("--no-serve", action="store_true", help="stop after processing")
 
@@ -100,7 +104,9 @@ class Command(BaseCommand):
         tmp = tempfile.TemporaryDirectory(prefix="adscan-smoke-") if self.smoke else None
         home = Path(tmp.name) if tmp else Path(settings.HOME)
         paths: dict[str, Any] = {
-            "store_url": f"sqlite:///{home / 'ads.db'}" if self.smoke else settings.ADSCAN_INDEX_URL,
+            "store_url": f"sqlite:///{home / 'ads.db'}"
+            if self.smoke
+            else settings.ADSCAN_INDEX_URL,
             "archive": home / "archive" if self.smoke else Path(settings.ADSCAN_ARCHIVE_DIR),
             "images": home / "images" if self.smoke else Path(settings.ADSCAN_IMAGE_DIR),
             "jobs": home / "jobs",
@@ -140,7 +146,9 @@ class Command(BaseCommand):
             epochs = [start_epoch] if state else [0, 1]
             for epoch in epochs:
                 market.set_epoch(epoch)
-                (home / "demo" / "ground_truth.json").write_text(json.dumps(market.ground_truth(), indent=1))
+                (home / "demo" / "ground_truth.json").write_text(
+                    json.dumps(market.ground_truth(), indent=1)
+                )
                 self.say(f"Crawling the demo sites (epoch {epoch}) ...")
                 self.crawl_all(server, market, paths, epoch)
                 self.say("Processing pending ads ...")

@@ -19,7 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=64)
         parser.add_argument("--limit", type=int, default=None, help="stop after this many ads")
         parser.add_argument("--worker", default="process", help="name of this worker in claims")
-        parser.add_argument("--json", action="store_true", help="print the summary as one JSON line")
+        parser.add_argument(
+            "--json", action="store_true", help="print the summary as one JSON line"
+        )
 
     def handle(self, *args, **opts):
         if opts["batch_size"] < 1:
