@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-__all__ = ["PhraseIndex", "Word", "fold_phrase", "fold_word", "words"]
+__all__ = ["PhraseIndex", "Word", "fold_phrase", "fold_word", "words", "words_cached"]
 
 # A word: letters/digits, allowing leet symbols inside it (``b@rely``, ``fr3$h``).
 _WORD = re.compile(r"\w+(?:[@$!|]+\w+)*")
@@ -130,6 +130,16 @@ def words(text: str) -> list[Word]:
     return out
 
 
+@lru_cache(maxsize=16)
+def words_cached(text: str) -> tuple[Word, ...]:
+    """:func:`words`, remembered for the last few texts.
+
+    ``extract_all`` and ``indicators.match`` run on the same ad one after the
+    other; this lets the second call reuse the first one's words.
+    """
+    return tuple(words(text))
+
+
 class PhraseIndex:
     """Finds lexicon phrases in folded words, longest match first, without overlaps.
 
@@ -170,7 +180,7 @@ class PhraseIndex:
         self._prefixes = prefixes
         self._prefix_tuple = tuple(sorted(prefixes, key=len, reverse=True))
 
-    def find(self, ws: list[Word]) -> list[tuple[int, int, Any]]:
+    def find(self, ws: list[Word] | tuple[Word, ...]) -> list[tuple[int, int, Any]]:
         """(start, end, payload) of every phrase found in the words ``ws``."""
         out: list[tuple[int, int, Any]] = []
         i, n = 0, len(ws)

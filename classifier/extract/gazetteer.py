@@ -177,7 +177,7 @@ _LANGUAGE_INDEX = PhraseIndex(_entries(_LANGUAGES, set()))
 _ORIGIN_INDEX = PhraseIndex(_entries(_ORIGINS, _MULTIWORD_ORIGINS))
 
 
-def find_places(text: str, ws: list[Word] | None = None) -> list[LexiconMatch]:
+def find_places(text: str, ws: list[Word] | tuple[Word, ...] | None = None) -> list[LexiconMatch]:
     """Dutch municipalities (and their main towns) and main foreign cities.
 
     Names that are also ordinary words (``Best``, ``Goes``, ``Putten``) only
@@ -206,7 +206,9 @@ def find_places(text: str, ws: list[Word] | None = None) -> list[LexiconMatch]:
     return out
 
 
-def find_languages(text: str, ws: list[Word] | None = None) -> list[LexiconMatch]:
+def find_languages(
+    text: str, ws: list[Word] | tuple[Word, ...] | None = None
+) -> list[LexiconMatch]:
     """Languages the ad says are spoken (``ik spreek Engels en Duits``, ``I speak English``).
 
     A language name counts only near a cue word (speak, spreek, talen, languages).
@@ -233,7 +235,7 @@ def find_languages(text: str, ws: list[Word] | None = None) -> list[LexiconMatch
     return out
 
 
-def find_origins(text: str, ws: list[Word] | None = None) -> list[LexiconMatch]:
+def find_origins(text: str, ws: list[Word] | tuple[Word, ...] | None = None) -> list[LexiconMatch]:
     """Nationality or origin mentions (``Roemeense dame``, ``from Brazil``, ``latina``).
 
     Examples
