@@ -55,14 +55,14 @@ def test_url_forms_pick_backend_and_flavour(tmp_path):
         ClientSettings("http://h:9200?colour=red")
 
 
-def test_opensearch_node_sends_plain_json(adscan_osmem):
+def test_opensearch_node_sends_plain_json(opensearch_url):
     """The plain 9.x client sends the compatibility media type, which OpenSearch
     servers refuse; the node class sends application/json and works."""
-    plain = Elasticsearch(adscan_osmem.url)
+    plain = Elasticsearch(opensearch_url.removeprefix("opensearch+"))
     with pytest.raises(ApiError, match="compatible-with=9.*not supported"):
         plain.indices.create(index="plain-client-probe", mappings={"properties": {}})
     plain.close()
-    client = ClientSettings("opensearch+" + adscan_osmem.url).client()
+    client = ClientSettings(opensearch_url).client()
     assert isinstance(client.transport.node_pool.get(), OpenSearchCompatibleNode)
     assert client.info()["version"]["distribution"] == "opensearch"
     assert client.indices.create(index="node-probe")["acknowledged"] is True
