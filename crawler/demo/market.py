@@ -349,6 +349,10 @@ class DemoMarket:
         while (total < target or len(plans) < 2) and len(plans) < 15:
             kinds = _NETWORK_KINDS[i % len(_NETWORK_KINDS)]
             lo, hi = (3, 5) if small else ((3, 8) if len(kinds) == 1 else (5, 12))
+            # Past the default size, networks grow rather than multiply (there are only
+            # so many template texts), so they still cover about a fifth of the market.
+            grow = max(1.0, self.n_ads / 600)
+            lo, hi = round(lo * grow), round(hi * grow)
             size = rng.randint(lo, hi)
             plans.append((kinds, size))
             total += size
@@ -452,7 +456,7 @@ class DemoMarket:
                     rng, lang=lang, name=personas[i], age=age, city=cities[i % len(cities)]
                 )
             sid, path = self._new_id(source, rng)
-            photos = []
+            photos: list[PhotoSpec] = []
             for seed in net.photo_seeds:
                 photos.append(PhotoSpec(seed, variants[(i + len(photos)) % len(variants)]))
             photos.extend(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+from typing import Any
 
 CITIES = [
     "Amsterdam",
@@ -538,7 +539,7 @@ def _paragraphs(sentences: list[str], rng: random.Random) -> list[str]:
 # --- network templates ----------------------------------------------------------------------
 # Long fixed texts shared by a template network; only the slots differ between members.
 
-TEMPLATES = [
+TEMPLATES: list[dict[str, Any]] = [
     {
         "lang": "nl",
         "indicators": ["nieuw in de stad", "jong en fris", "alleen hotel"],
