@@ -100,7 +100,7 @@ class IndicatorMatcher:
                 f"Language {lang!r} is not supported; use 'nl', 'en' or None for both"
             )
         hits = [_hit(ind, text, s, e) for s, e, ind in self._index[key].find(words_cached(text))]
-        if self._regex is not None and any(c.isdigit() for c in text):
+        if self._regex is not None:
             for m in self._regex.finditer(text):
                 hits.append(_hit(self._group_ind[m.lastgroup or ""], text, m.start(), m.end()))
         if self._ages:

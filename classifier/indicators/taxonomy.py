@@ -128,6 +128,7 @@ TAXONOMY: list[Indicator] = [
         ("polaris", "ibanez2014", "giommoni2021", "signalenlijst"), 0.6,
         nl=_t("nieuw in de stad; nieuw in stad; nieuw in nederland; nieuw in holland; net aangekomen; pas aangekomen; net nieuw; nieuw hier; eerste keer in nederland; eerste keer in holland"),
         en=_t("new in town; new to town; new in the city; just arrived; new arrival; first time in holland; first time in amsterdam; new in holland; new in the netherlands; new here"),
+        regex=(r"\b(?:nieuw|new)\s+(?:in|to)\s+(?-i:[A-Z])\w+",),
     ),
     Indicator(
         "movement.short_stay", "movement", "A short stay: only this week, last days, a few days only.",
