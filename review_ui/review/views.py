@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.cache import cache
-from django.http import FileResponse, Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -274,8 +274,8 @@ def ad_detail(request, ad_id: str):
     )
 
 
-@require_POST
 @role_required("review")
+@require_POST
 def decide(request, ad_id: str):
     """Record one officer's decision about one ad."""
     ad = _ad_or_404(ad_id)
@@ -315,8 +315,8 @@ def _next_url(request) -> str | None:
     return None
 
 
-@require_POST
 @role_required("review")
+@require_POST
 def bulk(request):
     """Decide or assign for the ads selected in the queue."""
     form = BulkForm(request.POST)
@@ -393,8 +393,8 @@ def decision_list(request):
     )
 
 
-@require_POST
 @role_required("review")
+@require_POST
 def close_escalation(request, decision_id: int):
     row = get_object_or_404(
         ReviewDecision, pk=decision_id, current=True, decision=Decision.ESCALATE
@@ -453,10 +453,10 @@ def photo(request, sha256: str):
     content_type = sniffed if sniffed in SAFE_IMAGE_TYPES and stated in ("", sniffed) else ""
     audit.record(request, "view_photo", "image", sha256, details={"ad_id": users[0][0]})
     if not content_type:
-        response = FileResponse(open(path, "rb"), content_type="application/octet-stream")
+        response = HttpResponse(path.read_bytes(), content_type="application/octet-stream")
         response["Content-Disposition"] = f'attachment; filename="{sha256}.bin"'
     else:
-        response = FileResponse(open(path, "rb"), content_type=content_type)
+        response = HttpResponse(path.read_bytes(), content_type=content_type)
         response["Content-Disposition"] = f'inline; filename="{sha256}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
