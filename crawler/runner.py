@@ -93,6 +93,7 @@ def summarize(stats: Mapping[str, Any], source: str, run_id: str, started: str) 
         "started": started,
         "finished": _now(),
         "pages": int(stats.get("response_received_count", 0)),
+        "elapsed_s": float(stats.get("elapsed_time_seconds", 0.0)),
         "listing_pages": int(stats.get("adscan/listing_pages", 0)),
         "ads_seen": int(stats.get("adscan/ads_seen", 0)),
         "new": int(stats.get("adscan/new", 0)),
