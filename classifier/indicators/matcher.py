@@ -114,8 +114,15 @@ class IndicatorMatcher:
                     hits.append(_hit(ind, text, age.start, age.end))
         if hourly_norm is not None and self._below_norm is not None:
             hits += price_anomaly(find_prices(text), hourly_norm, ratio, text=text)
-        hits.sort(key=lambda h: (h.start, h.end))
-        return hits
+        hits.sort(key=lambda h: (h.start, -h.end))
+        kept: list[IndicatorHit] = []
+        last_end: dict[str, int] = {}
+        for h in hits:
+            if last_end.get(h.id, -1) > h.start:
+                continue  # the same indicator found twice over the same words
+            kept.append(h)
+            last_end[h.id] = h.end
+        return kept
 
 
 @cache
