@@ -91,6 +91,7 @@ class ProfileSpider(scrapy.Spider):
         self.listings_pending: set[str] = set()
         self.listings_failed = 0
         self.requested_ads: set[str] = set()
+        self.run_id = ""
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ProfileSpider:
@@ -139,7 +140,7 @@ class ProfileSpider(scrapy.Spider):
         if self.profile.login is not None:
             yield scrapy.Request(
                 urljoin(self.profile.base_url + "/", self.profile.login.url),
-                callback=self.login,
+                callback=self.login,  # type: ignore[arg-type]
                 errback=self.on_listing_error,
                 dont_filter=True,
             )
@@ -166,7 +167,7 @@ class ProfileSpider(scrapy.Spider):
             priority=10,
         )
 
-    def login(self, response: Response) -> Any:
+    def login(self, response: TextResponse) -> Any:
         login = self.profile.login
         assert login is not None
         user = os.environ.get(login.username_env)
@@ -269,7 +270,7 @@ class ProfileSpider(scrapy.Spider):
                 )
             else:
                 self.crawler.stats.inc_value("adscan/not_due")
-                yield self._listed_item(ad_id, ad, marker)
+                yield self._listed_item(ad_id, ad or {}, marker)
 
     def _listed_item(self, ad_id: str, ad: dict[str, Any], marker: Any) -> AdItem:
         from index import content_hash
