@@ -73,7 +73,13 @@ def test_three_sites_on_loopback_ports(server):
     assert set(urls) == {"demo-velvet", "demo-rozenhof", "demo-lantern"}
     assert len(set(server.ports.values())) == 3
     assert all(u.startswith("http://127.0.0.1:") for u in urls.values())
-    assert server.ground_truth()["sites"][0]["port"] == server.ports["demo-velvet"]
+    sites = {s["name"]: s for s in server.ground_truth()["sites"]}
+    assert sites["demo-velvet"]["port"] == server.ports["demo-velvet"]
+    assert sites["demo-lantern"]["base_url"] == urls["demo-lantern"]
+    assert all((ROOT / s["profile"]).is_file() for s in sites.values())
+    assert (
+        server.market.profile_path("demo-rozenhof") == ROOT / "crawler/profiles/demo-rozenhof.yaml"
+    )
 
 
 @pytest.mark.parametrize("site", ["demo-velvet", "demo-rozenhof", "demo-lantern"])
@@ -180,6 +186,7 @@ def test_cli_serve_prints_urls_and_stops_on_sigterm(tmp_path):
     )
     try:
         line = proc.stdout.readline()
+        assert line, proc.stderr.read()  # empty only when the server died at start
         info = json.loads(line)
         assert set(info["base_urls"]) == {"demo-velvet", "demo-rozenhof", "demo-lantern"}
         assert _get(info["base_urls"]["demo-lantern"] + "/robots.txt")[0] == 200

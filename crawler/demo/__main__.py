@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     if args.ground_truth:
-        market.write_ground_truth(args.ground_truth, server.ports)
+        market.write_ground_truth(args.ground_truth, server.ports, args.host)
     print(
         json.dumps(
             {

@@ -166,6 +166,11 @@ class DemoMarket:
             raise ValueError(f"Epoch {epoch!r} does not exist; use 0 or 1")
         self.epoch = epoch
 
+    @staticmethod
+    def profile_path(source: str) -> Path:
+        """The site profile YAML of demo site ``source``."""
+        return PROFILE_DIR / f"{source}.yaml"
+
     def site_ads(self, source: str, epoch: int | None = None) -> list[DemoAd]:
         """The ads of one site, newest update first (the order its listing shows)."""
         ads = [
@@ -199,8 +204,16 @@ class DemoMarket:
                 self._photo_cache[spec] = data
         return data
 
-    def ground_truth(self, ports: dict[str, int] | None = None) -> dict:
-        """What was planted, as a JSON-able dict (see the module README in ``__init__``)."""
+    def ground_truth(self, ports: dict[str, int] | None = None, host: str = "127.0.0.1") -> dict:
+        """What was planted in the current epoch, as a JSON-able dict.
+
+        Keys: ``seed``, ``n_ads``, ``epoch``, ``sites`` (name, profile, port, base_url),
+        ``ads`` (one entry per ad: source, site_ad_id, url_path, network_id, agency,
+        persona, city, phone_e164, phone_style, indicators_planted, photos as
+        SHA-256, hostile, bad, epoch_status, ...), ``networks`` (network_id, kinds,
+        members as [source, site_ad_id], phones, photos), ``agencies``, ``changes``
+        (epoch 1: changed/removed/new keys) and ``indicators`` (every planted phrase).
+        """
         ports = ports or {}
         ads = []
         for ad in sorted(self.ads, key=lambda a: (a.source, a.site_ad_id)):
@@ -264,7 +277,12 @@ class DemoMarket:
             "n_ads": self.n_ads,
             "epoch": self.epoch,
             "sites": [
-                {"name": name, "profile": f"crawler/profiles/{name}.yaml", "port": ports.get(name)}
+                {
+                    "name": name,
+                    "profile": f"crawler/profiles/{name}.yaml",
+                    "port": ports.get(name),
+                    "base_url": f"http://{host}:{ports[name]}" if name in ports else None,
+                }
                 for name in SITE_NAMES
             ],
             "ads": ads,
@@ -276,11 +294,14 @@ class DemoMarket:
             "indicators": list(T.INDICATORS),
         }
 
-    def write_ground_truth(self, path: str | Path, ports: dict[str, int] | None = None) -> Path:
+    def write_ground_truth(
+        self, path: str | Path, ports: dict[str, int] | None = None, host: str = "127.0.0.1"
+    ) -> Path:
         """Write ``ground_truth()`` as pretty JSON to ``path``."""
         path = Path(path)
         path.write_text(
-            json.dumps(self.ground_truth(ports), ensure_ascii=False, indent=1), encoding="utf-8"
+            json.dumps(self.ground_truth(ports, host), ensure_ascii=False, indent=1),
+            encoding="utf-8",
         )
         return path
 

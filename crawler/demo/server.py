@@ -143,7 +143,7 @@ class DemoServer:
 
     def ground_truth(self) -> dict:
         """The market's ground truth with the real ports filled in."""
-        return self.market.ground_truth(self.ports)
+        return self.market.ground_truth(self.ports, self.host)
 
     def __enter__(self) -> DemoServer:
         return self.start()
