@@ -101,8 +101,16 @@ def _decorate(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
         hit["assignee"] = assigned.get(hit["ad_id"])
         hit["decision"] = current.get(hit["ad_id"])
         hit["status_badge"] = STATUS_BADGES.get(hit.get("review_status") or "open", "")
+        hit["status_label"] = _status_label(hit.get("review_status"))
         hit["risk_badge"] = RISK_BADGES.get(hit.get("risk_band") or "", "")
     return hits
+
+
+def _status_label(status: str | None) -> str:
+    try:
+        return str(ReviewStatus(status or "open").label)
+    except ValueError:
+        return str(status)
 
 
 @role_required("review")
@@ -268,6 +276,7 @@ def ad_detail(request, ad_id: str):
             "decision_form": DecisionForm() if has_capability(request.user, "review") else None,
             "close_form": CloseEscalationForm(),
             "status_badge": STATUS_BADGES.get(ad.get("review_status") or "open", ""),
+            "status_label": _status_label(ad.get("review_status")),
             "risk_badge": RISK_BADGES.get(ad.get("risk_band") or "", ""),
             "reason_labels": REASON_LABELS,
         },
