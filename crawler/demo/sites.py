@@ -37,6 +37,14 @@ def _html(body: str, status: int = 200) -> Response:
     return Response(status, body.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8"})
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _day_month(when) -> str:
+    """``2 Jun``: spelled out here, not with ``%b``, so the process locale cannot change the page."""
+    return f"{when.day} {_MONTHS[when.month - 1]}"
+
+
 def _text_paragraphs(text: str, tag: str = "p") -> str:
     return "".join(f"<{tag}>{escape(p)}</{tag}>" for p in text.split("\n\n"))
 
@@ -152,7 +160,7 @@ class VelvetSite(DemoSite):
             f"<body><header><a href='/'>{self.title}</a></header>"
             f'<article class="ad" data-ad-id="{escape(ad.site_ad_id)}">'
             f"<h1>{escape(ad.title)}</h1>"
-            f'<time datetime="{ad.posted:%Y-%m-%dT%H:%M:%S}">{ad.posted:%d %b %Y}</time>'
+            f'<time datetime="{ad.posted:%Y-%m-%dT%H:%M:%S}">{_day_month(ad.posted)} {ad.posted.year}</time>'
             f'<p class="meta"><span class="city">{escape(ad.city)}</span> {age}{price}</p>'
             f'<div class="body">{_text_paragraphs(ad.text)}</div>'
             f'<div class="gallery">{photos}</div>'
@@ -249,7 +257,7 @@ class LanternSite(DemoSite):
             f'<img class="lazy" src="/static/blank.gif" data-src="{escape(a.photo_paths[0])}" alt="">'
             f'<h3><a href="{escape(a.url_path)}">{escape(a.title)}</a></h3>'
             f'<div class="card-meta"><span class="loc">{escape(a.city)}</span> '
-            f'<small class="ts" data-ts="{calendar.timegm(a.updated.timetuple())}">{a.updated:%d %b %H:%M}</small></div></div>'
+            f'<small class="ts" data-ts="{calendar.timegm(a.updated.timetuple())}">{_day_month(a.updated)} {a.updated:%H:%M}</small></div></div>'
             for a in ads
         )
         links = []
@@ -283,7 +291,7 @@ class LanternSite(DemoSite):
             f"<body><nav class='top'><a href='/'>{self.title}</a></nav>"
             f'<main class="listing" id="l-{escape(ad.site_ad_id)}">'
             f'<header><h1 class="listing-title">{escape(ad.title)}</h1>'
-            f'<span class="posted">Posted {ad.posted.day} {ad.posted:%b %Y, %H:%M}</span></header>'
+            f'<span class="posted">Posted {_day_month(ad.posted)} {ad.posted:%Y, %H:%M}</span></header>'
             f'<div class="slides">{slides}</div>'
             f'<section class="description">{_text_paragraphs(ad.text)}</section>'
             f'<dl class="facts">{facts}</dl>'

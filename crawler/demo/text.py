@@ -178,8 +178,8 @@ _NL_SENTENCES = {
     "character": [
         "In mijn vrije tijd hou ik van {hobby} en {hobby2}.",
         "Naast dit werk geniet ik van {hobby}.",
-        "Ik ben {a} en hou van een goed gesprek over {hobby}.",
-        "Vrienden omschrijven mij als {a} en {a2}.",
+        "Ik ben een {a} meid en hou van een goed gesprek over {hobby}.",
+        "Vrienden noemen mij een {a} en {a2} vrouw.",
         "Als ik niet werk, ben ik vaak bezig met {hobby}.",
         "Mijn grote passie is {hobby}, vraag er gerust naar.",
     ],
