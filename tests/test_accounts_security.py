@@ -111,7 +111,7 @@ def test_security_headers_and_csp(client, role_users):
     assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "<script>" not in response.content.decode()  # no inline script
     assert 'name="csrfmiddlewaretoken"' in response.content.decode()
     client.force_login(role_users["officer"])
