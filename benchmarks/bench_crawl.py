@@ -129,9 +129,10 @@ def section() -> str:
             rows.append((bare, full))
     finally:
         server.stop()
-    bare_rate = max(b["pages"] / b["elapsed_s"] for b, _ in rows)
-    full_rate = max(f["pages"] / f["elapsed_s"] for _, f in rows)
-    bare, full = rows[-1]
+    bare = max((b for b, _ in rows), key=lambda r: r["pages"] / r["elapsed_s"])
+    full = max((f for _, f in rows), key=lambda r: r["pages"] / r["elapsed_s"])
+    bare_rate = bare["pages"] / bare["elapsed_s"]
+    full_rate = full["pages"] / full["elapsed_s"]
     ratio = full_rate / bare_rate
     lines = [
         "## Crawl throughput",

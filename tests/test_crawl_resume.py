@@ -67,7 +67,11 @@ def test_killed_crawl_resumes_without_loss_or_duplicates(tmp_path):
 
         hits = store.search(index.SearchQuery(size=100, sort="ad_id")).hits
         site_ids = [ad["site_ad_id"] for ad in hits]
-        assert sorted(site_ids) == [f"a{i:03d}" for i in range(N_ADS)]  # none lost, none twice
+        want = [f"a{i:03d}" for i in range(N_ADS)]
+        assert sorted(site_ids) == want, (  # none lost, none twice
+            f"lost {sorted(set(want) - set(site_ids))}, twice {[s for s in set(site_ids) if site_ids.count(s) > 1]}, "
+            f"summary {resumed}"
+        )
         assert all(ad["version"] == 1 for ad in hits)
         assert all(len(store.get_versions(ad["ad_id"])) == 1 for ad in hits)
         assert resumed["new"] == N_ADS - len(stored_before)
