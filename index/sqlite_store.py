@@ -109,11 +109,11 @@ CREATE TABLE IF NOT EXISTS ads (
     {", ".join(f"{c} TEXT" for c in JSON_COLUMNS)}
 );
 CREATE INDEX IF NOT EXISTS ads_pending ON ads(claimed_until, last_seen) WHERE processing = 'pending';
-CREATE INDEX IF NOT EXISTS ads_risk ON ads(risk, ad_id);
+CREATE INDEX IF NOT EXISTS ads_risk ON ads(COALESCE(risk, -1.0), ad_id);
 CREATE INDEX IF NOT EXISTS ads_last_seen ON ads(last_seen, ad_id);
 CREATE INDEX IF NOT EXISTS ads_first_seen ON ads(first_seen, ad_id);
 CREATE INDEX IF NOT EXISTS ads_cluster_size ON ads(cluster_size, ad_id);
-CREATE INDEX IF NOT EXISTS ads_queue ON ads(review_status, flagged, risk, ad_id);
+CREATE INDEX IF NOT EXISTS ads_queue ON ads(review_status, flagged, COALESCE(risk, -1.0), ad_id);
 CREATE INDEX IF NOT EXISTS ads_source ON ads(source, crawl_status);
 CREATE INDEX IF NOT EXISTS ads_city ON ads(city);
 CREATE INDEX IF NOT EXISTS ads_cluster ON ads(cluster_id);
