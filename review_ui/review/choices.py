@@ -15,18 +15,18 @@ class Decision(models.TextChoices):
 
 
 #: Decisions an officer can take (``reopen`` is adscan's own).
-OFFICER_DECISIONS = (Decision.DISMISS, Decision.NEEDS_INFO, Decision.ESCALATE)
+OFFICER_DECISIONS: tuple[str, ...] = ("dismiss", "needs_info", "escalate")
 
 #: The ad store ``review_status`` each decision mirrors to.
-STATUS_OF_DECISION = {
-    Decision.DISMISS: "dismissed",
-    Decision.NEEDS_INFO: "needs_info",
-    Decision.ESCALATE: "escalated",
-    Decision.REOPEN: "open",
+STATUS_OF_DECISION: dict[str, str] = {
+    "dismiss": "dismissed",
+    "needs_info": "needs_info",
+    "escalate": "escalated",
+    "reopen": "open",
 }
 
 #: Keyboard shortcut of each officer decision (static/adscan/review.js uses the same keys).
-DECISION_KEYS = {Decision.DISMISS: "d", Decision.NEEDS_INFO: "n", Decision.ESCALATE: "e"}
+DECISION_KEYS: dict[str, str] = {"dismiss": "d", "needs_info": "n", "escalate": "e"}
 
 
 class ReviewStatus(models.TextChoices):
@@ -47,28 +47,28 @@ RISK_BADGES = {"high": "badge-alert", "medium": "badge-warn", "low": "badge-mute
 
 #: Reasons an officer may give, per decision. One is required.
 REASONS: dict[str, list[tuple[str, object]]] = {
-    Decision.DISMISS: [
+    "dismiss": [
         ("no_indicators", _("No indicators on closer reading")),
         ("independent_worker", _("Independent sex worker, no signs of coercion")),
         ("duplicate", _("Duplicate of an ad already handled")),
         ("out_of_scope", _("Outside our area or remit")),
         ("false_positive", _("Indicator matched by mistake")),
     ],
-    Decision.NEEDS_INFO: [
+    "needs_info": [
         ("check_phone", _("Check the phone number with partners")),
         ("check_photos", _("Check the photos")),
         ("check_address", _("Check the address or location")),
         ("watch_changes", _("Watch how the ad changes")),
         ("other_info", _("Other information needed (see note)")),
     ],
-    Decision.ESCALATE: [
+    "escalate": [
         ("possible_minor", _("Possible minor")),
         ("third_party_control", _("Signs of control by a third party")),
         ("network", _("Part of a network across places")),
         ("coercion", _("Signs of coercion or debt bondage")),
         ("other_serious", _("Other serious signal (see note)")),
     ],
-    Decision.REOPEN: [("changed_version", _("A new version of a dismissed ad"))],
+    "reopen": [("changed_version", _("A new version of a dismissed ad"))],
 }
 
 #: Every reason with its label, whatever the decision.

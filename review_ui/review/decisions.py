@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from index.exceptions import IndexError_
 from review_ui.accounts import audit
-from review_ui.review.choices import REASONS, STATUS_OF_DECISION, Decision
+from review_ui.review.choices import REASONS, STATUS_OF_DECISION
 from review_ui.review.models import Assignment, ReviewDecision
 from review_ui.review.store import get_store
 
@@ -94,7 +94,7 @@ def decide(
                     "bulk": len(ads) > 1,
                 },
             )
-    status = STATUS_OF_DECISION[Decision(decision)]
+    status = STATUS_OF_DECISION[decision]
     try:
         (store or get_store()).set_review_status([row.ad_id for row in result.decisions], status)
     except IndexError_ as exc:

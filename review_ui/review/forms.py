@@ -92,13 +92,16 @@ class DecisionForm(forms.Form):
 
     decision = forms.ChoiceField(
         label=_("Decision"),
-        choices=[(d.value, d.label) for d in OFFICER_DECISIONS],
+        choices=[(d, Decision(d).label) for d in OFFICER_DECISIONS],
         widget=forms.RadioSelect,
     )
     reason = forms.ChoiceField(
         label=_("Reason"),
         choices=_choices_with_blank(
-            [(str(d.label), [(k, label) for k, label in REASONS[d]]) for d in OFFICER_DECISIONS],
+            [
+                (Decision(d).label, [(k, label) for k, label in REASONS[d]])
+                for d in OFFICER_DECISIONS
+            ],
             _("Choose a reason"),
         ),
     )
@@ -112,7 +115,7 @@ class DecisionForm(forms.Form):
     def clean(self):
         data = super().clean()
         decision, reason = data.get("decision"), data.get("reason")
-        if decision and reason and reason not in {k for k, _label in REASONS[Decision(decision)]}:
+        if decision and reason and reason not in {k for k, _label in REASONS[decision]}:
             self.add_error("reason", _("This reason does not fit the chosen decision."))
         return data
 

@@ -46,7 +46,7 @@ class ReviewDecision(models.Model):
 
     @property
     def status(self) -> str:
-        return STATUS_OF_DECISION[Decision(self.decision)]
+        return STATUS_OF_DECISION[self.decision]
 
     @property
     def reason_label(self) -> str:

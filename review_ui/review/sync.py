@@ -45,7 +45,7 @@ def reopen_changed(store: AdStore, who: str = "system:reconcile") -> list[str]:
             and int(ad.get("version") or 0) > int(decided[ad["ad_id"]] or 0)
         ]
         if changed:
-            decide(who, changed, Decision.REOPEN, "changed_version", store=store)
+            decide(who, changed, "reopen", "changed_version", store=store)
             reopened.extend(ad["ad_id"] for ad in changed)
         pending.clear()
 
@@ -75,7 +75,7 @@ def reconcile(store: AdStore, reopen: bool = True) -> ReconcileReport:
 
     rows = ReviewDecision.objects.filter(current=True).values_list("ad_id", "decision")
     for ad_id, decision in rows.iterator(chunk_size=BATCH):
-        status = STATUS_OF_DECISION[Decision(decision)]
+        status = STATUS_OF_DECISION[decision]
         by_status[status].append(ad_id)
         if len(by_status[status]) >= BATCH:
             flush(status)

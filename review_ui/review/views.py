@@ -205,13 +205,13 @@ def _cluster_context(ad: dict[str, Any]) -> dict[str, Any] | None:
         return None
     links = (cluster or {}).get("links") or []
     shown = store.get_ads(member_ids[:CLUSTER_SHOWN])
-    members = []
+    members: list[dict[str, Any]] = []
     for other in shown:
         oid = other["ad_id"]
         direct = [lk for lk in links if {lk.get("a"), lk.get("b")} == {ad["ad_id"], oid}]
         via = direct or [lk for lk in links if oid in (lk.get("a"), lk.get("b"))][:3]
         members.append({"ad": other, "links": via, "direct": bool(direct)})
-    members.sort(key=lambda m: (not m["direct"], -(m["ad"].get("risk") or 0)))
+    members.sort(key=lambda m: (not m["direct"], -float(m["ad"].get("risk") or 0)))
     return {
         "cluster_id": cluster_id,
         "cluster": cluster,
@@ -354,7 +354,7 @@ def bulk(request):
 @role_required("review")
 def decision_list(request):
     """Current decisions, e.g. the open escalations; newest first, keyset pages."""
-    decision = request.GET.get("decision", Decision.ESCALATE)
+    decision = str(request.GET.get("decision", "escalate"))
     state = request.GET.get("state", "open")
     rows = ReviewDecision.objects.filter(current=True).order_by("-id")
     if decision in Decision.values:
