@@ -73,7 +73,9 @@ def test_urls_exclude_emails_and_trailing_punctuation():
     ex = extract_all("Site: www.lisa-escort.nl/agenda. Mail: lisa@lisa-escort.nl")
     assert [u.value for u in ex.urls] == ["www.lisa-escort.nl/agenda"]
     assert ex.emails_list == ["lisa@lisa-escort.nl"]
-    assert [u.value for u in find_urls("zie https://example.com/x?y=1!")] == ["https://example.com/x?y=1"]
+    assert [u.value for u in find_urls("zie https://example.com/x?y=1!")] == [
+        "https://example.com/x?y=1"
+    ]
 
 
 def test_extract_all_spans_and_json_round_trip():

@@ -29,7 +29,9 @@ def test_extract_command_writes_jsonl_and_skips_bad_lines(tmp_path):
     assert rows[0]["phones"][0]["raw"] == "06-12345678"
     assert {h["id"] for h in rows[0]["indicators"]} >= {"movement.new_in_town", "youth.young_age"}
     assert rows[1]["phones_e164"] == ["+12147842976"]
-    assert "line 2:" in err.getvalue() and "line 3:" in err.getvalue() and "line 5:" in err.getvalue()
+    assert (
+        "line 2:" in err.getvalue() and "line 3:" in err.getvalue() and "line 5:" in err.getvalue()
+    )
     assert "'ZZ'" in err.getvalue()
 
 

@@ -38,7 +38,9 @@ def test_spans_point_at_the_number_as_written():
 
 def test_obfuscated_us_number_words_and_lookalikes():
     assert unique_e164(find_phones("2ONE6-SIX2TWO-5NINE5FOUR", "US")) == ["+12166225954"]
-    assert unique_e164(find_phones("im at 6twentysix-4ohthree-o6oo call me", "US")) == ["+16264030600"]
+    assert unique_e164(find_phones("im at 6twentysix-4ohthree-o6oo call me", "US")) == [
+        "+16264030600"
+    ]
 
 
 def test_region_default_changes_reading():

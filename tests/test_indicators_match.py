@@ -9,7 +9,14 @@ import yaml
 
 from classifier.exceptions import ExtractionInputError
 from classifier.extract import find_prices
-from classifier.indicators import CATEGORIES, SOURCES, TAXONOMY, IndicatorMatcher, match, price_anomaly
+from classifier.indicators import (
+    CATEGORIES,
+    SOURCES,
+    TAXONOMY,
+    IndicatorMatcher,
+    match,
+    price_anomaly,
+)
 
 TABLE = yaml.safe_load(
     (Path(__file__).parent / "data" / "extract" / "nl_indicators.yaml").read_text(encoding="utf-8")
@@ -65,7 +72,9 @@ def test_price_anomaly_needs_a_norm():
     assert "price.below_norm" not in {h.id for h in match(text)}
     hits = [h for h in match(text, hourly_norm=150) if h.id == "price.below_norm"]
     assert [h.text for h in hits] == ["Half uur 40 euro"]
-    assert [h.text for h in price_anomaly(find_prices(text), 150, text=text)] == ["Half uur 40 euro"]
+    assert [h.text for h in price_anomaly(find_prices(text), 150, text=text)] == [
+        "Half uur 40 euro"
+    ]
     with pytest.raises(ExtractionInputError):
         price_anomaly([], 0)
 

@@ -402,17 +402,23 @@ def _best_from(
 ) -> tuple[int, int, int, str] | None:
     """The longest valid number that starts at group ``i``: (last group, start, end, e164)."""
     candidates: list[tuple[int, str, int]] = []
+    joined = ""
+    prev: _Group | None = None
     for j in range(i, len(run)):
-        joined = _join(run[i : j + 1])
+        g = run[j]
+        if prev is not None and prev.ends_tens and g.starts_unit and joined:
+            joined = joined[:-1]  # "twenty six" is 26
+        joined += g.digits
+        prev = g
         if len(joined) > _MAX_DIGITS:
             break
-        if run[j].weak:
+        if g.weak:
             continue
-        if len(joined) >= 7:
-            candidates.append((j, joined, run[j].end))
-        core = run[j].core
+        if len(joined) >= 7 and _possible(("+" if run[i].plus else "") + joined, region):
+            candidates.append((j, joined, g.end))
+        core = g.core
         if core is not None:
-            trimmed = joined[: len(joined) - len(run[j].digits)] + core[0]
+            trimmed = joined[: len(joined) - len(g.digits)] + core[0]
             if len(trimmed) >= 7:
                 candidates.append((j, trimmed, core[1]))
     start = run[i].start
