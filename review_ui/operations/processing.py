@@ -157,8 +157,10 @@ def process_pending(
             e["text_bands"] = keys.get("text_bands", [])
             e["cluster_id"] = result.assignments.get(e["ad_id"])
             e["processed_at"] = now
-        # Order matters for crash safety: the ads' keys and cluster ids first,
-        # then merges and cluster documents, which apply() can redo idempotently.
+        # Order matters for crash safety (see classifier.linking.incremental):
+        # merges first, then the batch ads with their keys and cluster ids, then
+        # the cluster documents; each step can be redone after a crash.
+        linker.apply_merges(result)
         store.write_enrichments(enrichments)
         linker.apply(result)
         summary["processed"] += len(ads)

@@ -40,6 +40,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--addr", default="127.0.0.1:8000", help="where the UI is served")
         parser.add_argument("--no-serve", action="store_true", help="stop after processing")
+        parser.add_argument(
+            "--home", default=None, help="with --smoke: keep the data in this directory"
+        )
 
     # -- helpers ---------------------------------------------------------
     def say(self, msg: str) -> None:
@@ -48,6 +51,7 @@ class Command(BaseCommand):
             self.stdout.flush()
 
     def crawl_all(self, server, market, paths: dict[str, Path], epoch: int) -> list[dict[str, Any]]:
+        from crawler.demo import DemoMarket
         from crawler.runner import run_crawl_subprocess
 
         sites = market.ground_truth()["sites"]
@@ -55,12 +59,11 @@ class Command(BaseCommand):
         def one(site: dict[str, Any]) -> dict[str, Any]:
             name = site["name"]
             return run_crawl_subprocess(
-                Path(settings.BASE_DIR).parent / site["profile"],
+                DemoMarket.profile_path(name),
                 base_url=server.base_urls[name],
                 store_url=paths["store_url"],
                 archive_dir=paths["archive"],
                 image_dir=paths["images"],
-                jobdir=paths["jobs"] / f"{name}-e{epoch}",
                 run_id=f"demo-{name}-e{epoch}-{int(time.time())}",
                 timeout=900,
             )
@@ -101,18 +104,22 @@ class Command(BaseCommand):
 
         self.smoke = opts["smoke"]
         n_ads = opts["ads"] or (60 if self.smoke else 600)
-        tmp = tempfile.TemporaryDirectory(prefix="adscan-smoke-") if self.smoke else None
-        home = Path(tmp.name) if tmp else Path(settings.HOME)
+        if opts["home"] and not self.smoke:
+            raise CommandError("--home only goes with --smoke; set ADSCAN_HOME for the full demo.")
+        tmp = None
+        if self.smoke and not opts["home"]:
+            tmp = tempfile.TemporaryDirectory(prefix="adscan-smoke-")
+        home = Path(opts["home"] or (tmp.name if tmp else settings.HOME))
         paths: dict[str, Any] = {
             "store_url": f"sqlite:///{home / 'ads.db'}"
             if self.smoke
             else settings.ADSCAN_INDEX_URL,
             "archive": home / "archive" if self.smoke else Path(settings.ADSCAN_ARCHIVE_DIR),
             "images": home / "images" if self.smoke else Path(settings.ADSCAN_IMAGE_DIR),
-            "jobs": home / "jobs",
         }
-        for key in ("archive", "images", "jobs"):
+        for key in ("archive", "images"):
             paths[key].mkdir(parents=True, exist_ok=True)
+        (home / "demo").mkdir(parents=True, exist_ok=True)
         state_file = home / "demo" / "state.json"
         state = json.loads(state_file.read_text()) if state_file.exists() else {}
         if state and (state.get("seed"), state.get("ads")) != (opts["seed"], n_ads):
@@ -131,7 +138,6 @@ class Command(BaseCommand):
         market = DemoMarket(seed=opts["seed"], n_ads=n_ads)
         start_epoch = int(state.get("epoch", 0))
         market.set_epoch(start_epoch)
-        (home / "demo").mkdir(parents=True, exist_ok=True)
         self.say("Loading models ...")
         scorer = Scorer(
             embedding_model=settings.ADSCAN_EMBEDDING_MODEL,
