@@ -35,10 +35,11 @@ BATCH = 2000
 
 
 def _words(rng: random.Random, n: int) -> str:
-    # Common words plus a long tail of rare synthetic words (Zipf-like).
+    # Each common word lands in about a fifth of the ads; the rest is a long
+    # tail of rare synthetic words (Zipf-like).
     out = []
     for _ in range(n):
-        if rng.random() < 0.6:
+        if rng.random() < 0.15:
             out.append(rng.choice(COMMON))
         else:
             out.append(f"w{int(rng.paretovariate(1.1)) % 20000}")

@@ -121,7 +121,7 @@ CREATE TABLE IF NOT EXISTS ad_keys (
     kind TEXT NOT NULL, key TEXT NOT NULL, ad_id TEXT NOT NULL,
     PRIMARY KEY (kind, key, ad_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS ad_keys_ad ON ad_keys(ad_id);
+CREATE INDEX IF NOT EXISTS ad_keys_ad ON ad_keys(ad_id, kind, key);
 CREATE TABLE IF NOT EXISTS ad_versions (
     ad_id TEXT NOT NULL, version INTEGER NOT NULL, content_hash TEXT NOT NULL,
     title TEXT, text TEXT, images TEXT, observed_at TEXT, evidence TEXT,
@@ -438,7 +438,10 @@ class SqliteAdStore(AdStore):
             ),
         )
         self._insert_version(conn, doc, 1)
-        self._set_keys(conn, doc["ad_id"], "image_sha256", doc["image_sha256"])
+        conn.executemany(
+            "INSERT OR IGNORE INTO ad_keys(kind, key, ad_id) VALUES ('image_sha256', ?, ?)",
+            [(k, doc["ad_id"]) for k in doc["image_sha256"]],
+        )
 
     def _update_ad(
         self, conn: sqlite3.Connection, doc: dict[str, Any], version: int, reviewed: bool
@@ -794,7 +797,7 @@ class SqliteAdStore(AdStore):
             # bm25 is lower-is-better; negate it so "relevance descending" is best first.
             source = (
                 "(SELECT rowid AS frid, -bm25(ads_fts, 2.0, 1.0) AS score FROM ads_fts"
-                " WHERE ads_fts MATCH ?) f JOIN ads a ON a.rid = f.frid"
+                " WHERE ads_fts MATCH ?) f CROSS JOIN ads a ON a.rid = f.frid"
             )
             source_params = [match]
         elif query.text:  # only punctuation: matches nothing, like a search engine would
@@ -834,7 +837,7 @@ class SqliteAdStore(AdStore):
         for facet in query.facets:
             if facet == "indicator_categories":
                 sql = (
-                    f"SELECT k.key AS v, count(*) AS n FROM {source} JOIN ad_keys k"
+                    f"SELECT k.key AS v, count(*) AS n FROM {source} CROSS JOIN ad_keys k"
                     " ON k.ad_id = a.ad_id AND k.kind = 'indicator_category'"
                     f" WHERE {where_sql} GROUP BY v ORDER BY n DESC, v LIMIT ?"
                 )
