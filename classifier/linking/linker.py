@@ -36,9 +36,9 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
     Parameters
     ----------
     phone_cap : int
-        Most distinct ads one phone may link (re-posts of one near-identical
-        text count once); above it the phone is a weak key, such as an
-        agency's reception. ``email_cap`` and ``handle_cap`` default to it.
+        Most distinct ads one phone may link (ads already linked by a
+        near-identical text or photo count once); above it the phone is a weak
+        key, such as an agency's reception. ``email_cap`` and ``handle_cap`` default to it.
     image_cap : int
         Most ads one photo (exact or near) may link.
     text_threshold : float
@@ -132,9 +132,19 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
         uf = UnionFind(n)
         links: list[Link] = []
         rejected: list[RejectedKey] = []
-        # Texts first: re-posts of one text count once against the caps below.
+        # Texts and photos first: ads they link count as one against the caps below,
+        # so a phone on 12 copies of 2 ads is not mistaken for a reception phone.
         posts = UnionFind(n)
         self._link_texts(text, ad_ids, uf, links, rejected, posts)
+        self._link_images(
+            np.array(img_ad, dtype=np.int64),
+            np.array(img_hash, dtype=np.uint64),
+            ad_ids,
+            uf,
+            links,
+            rejected,
+            posts,
+        )
         for kind, by_key in groups.items():
             for key, members in by_key.items():
                 if len(members) < 2:
@@ -150,14 +160,6 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
                     links.append(Link(ad_ids[first], ad_ids[m], kind, key, reason))
                     uf.union(first, m)
         del groups
-        self._link_images(
-            np.array(img_ad, dtype=np.int64),
-            np.array(img_hash, dtype=np.uint64),
-            ad_ids,
-            uf,
-            links,
-            rejected,
-        )
         roots = np.fromiter((uf.find(i) for i in range(n)), dtype=np.int64, count=n)
         _, first_index, labels = np.unique(roots, return_index=True, return_inverse=True)
         # Relabel by first appearance so labels read naturally (0 is the first ad's cluster).
@@ -234,6 +236,7 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
         uf: UnionFind,
         links: list[Link],
         rejected: list[RejectedKey],
+        posts: UnionFind,
     ) -> None:
         if not len(img_ad):
             return
@@ -258,6 +261,7 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
                 continue
             key = f"{int(values[u]):016x}"
             for m in members[1:].tolist():
+                posts.union(int(members[0]), m)
                 if uf.union(int(members[0]), m):
                     links.append(
                         Link(
@@ -272,6 +276,8 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
             if weak[u] or weak[v]:
                 continue
             a, b = int(ads_of[u][0]), int(ads_of[v][0])
+            if a != b:
+                posts.union(a, b)
             if a != b and uf.find(a) != uf.find(b):
                 uf.union(a, b)
                 key = f"{int(values[u]):016x}~{int(values[v]):016x}"
