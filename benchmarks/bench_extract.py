@@ -226,11 +226,14 @@ def section() -> str:
     )
     if real:
         cmu_texts = [r["title"] + "\n" + r["body"] for r in _jsonl(SHARED_DATA / "cmu-tjbatch-backpage" / "ads_with_tj_extractions.jsonl")]  # fmt: skip
-        rate = throughput(cmu_texts, "US", repeat)
+        wall, cpu = throughput(cmu_texts, "US", repeat)
         words = sum(len(t.split()) for t in cmu_texts) / len(cmu_texts)
         lines.append(
-            f"| cmu backpage ads (real, US) | {len(cmu_texts)} | {words:.0f} | {rate:,.0f} |"
+            f"| cmu backpage ads (real, US) | {len(cmu_texts)} | {words:.0f} | {wall:,.0f} | {cpu:,.0f} |"
         )
+    lines.append(
+        f"\nLoad average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs."
+    )
     return "\n".join(lines) + "\n"
 
 
