@@ -19,6 +19,7 @@ from typing import Any
 
 VOCAB_SIZE = 20_000
 NETWORK_SHARE = 0.05
+_SERIAL = itertools.count(1)
 
 
 def _vocab(rng: random.Random) -> list[str]:
@@ -77,7 +78,8 @@ def _ordinary(rng, vocab, weights, names, cities) -> dict[str, Any]:  # noqa: AN
     text = " ".join(_words(rng, vocab, weights, rng.randint(30, 80)))
     return {
         "text": f"{rng.choice(names)} in {rng.choice(cities)}. {text}. {rng.randint(80, 300)} euro",
-        "phones": [f"+316{rng.randrange(10**8):08d}"],
+        # A serial number, not a random one: random phones would collide by chance.
+        "phones": [f"+316{next(_SERIAL) % 10**8:08d}"],
         "image_sha256": [f"{rng.getrandbits(256):064x}"],
         "image_phash": [f"{rng.getrandbits(64):016x}"],
     }
@@ -86,7 +88,7 @@ def _ordinary(rng, vocab, weights, names, cities) -> dict[str, Any]:  # noqa: AN
 def _network(rng, vocab, weights, names, cities, net_id) -> list[tuple[dict[str, Any], int]]:  # noqa: ANN001
     size = rng.randint(3, 8)
     kind = rng.choice(["phone", "photo", "template"])
-    phone = f"+316{rng.randrange(10**8):08d}"
+    phone = f"+317{next(_SERIAL) % 10**8:08d}"
     phash = rng.getrandbits(64)
     template = _words(rng, vocab, weights, rng.randint(40, 80))
     out = []
