@@ -126,6 +126,13 @@ ADSCAN_FLAG_THRESHOLD = float(config.get("FLAG_THRESHOLD", 0.5))
 ADSCAN_EMBEDDING_MODEL = config.get("EMBEDDING_MODEL", None)
 ADSCAN_MODEL_DIR = config.get("MODEL_DIR", None)
 
+# Case packages (review_ui.analysis.exports): where ZIPs are kept, the largest
+# selection, and whether phone numbers and names are pseudonymised by default.
+ADSCAN_EXPORT_DIR = Path(config.get("EXPORT_DIR", HOME / "exports"))
+ADSCAN_EXPORT_MAX_ADS = config.get_int("EXPORT_MAX_ADS", 500)
+ADSCAN_EXPORT_PSEUDONYMISE = config.get_bool("EXPORT_PSEUDONYMISE", False)
+ADSCAN_EXPORT_PSEUDONYM_KEY = str(config.get("EXPORT_PSEUDONYM_KEY", SECRET_KEY))
+
 # The scheduler (review_ui.operations.scheduler). Commands are shell-quoted
 # strings; empty means the default (python -m crawler.runner / adscan process --json).
 ADSCAN_SCHEDULER_SYNC_SECONDS = float(config.get("SCHEDULER_SYNC_SECONDS", 30))
