@@ -62,18 +62,34 @@ class Deployment:
             [sys.executable, "-m", "review_ui.manage", "scheduler", "--sync-seconds", "0.5"],
             cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
+        pid = self.proc.pid
+        # Ready once it has beaten (a SIGTERM during Django's start-up would just kill it).
+        self.wait_for(
+            lambda: self.query(
+                "select 1 from operations_schedulerheartbeat where pid = ? and stopped = 0", pid
+            ),
+            timeout=120,
+        )
 
     def stop(self) -> str:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
-        out, _ = self.proc.communicate(timeout=60)
+        try:
+            out, _ = self.proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+            raise AssertionError(f"the scheduler did not stop on SIGTERM:\n{out}") from None
         code, self.proc = self.proc.returncode, None
         assert code == 0, out
         return out
 
     def query(self, sql: str, *params) -> list[tuple]:
-        with sqlite3.connect(self.db, timeout=30) as conn:
+        conn = sqlite3.connect(self.db, timeout=30)
+        try:
             return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
 
     def runs(self) -> list[dict]:
         """The runs, newest first (read from the database: polling the CLI is slow)."""
@@ -131,7 +147,9 @@ def test_changes_reach_a_running_scheduler_without_restart(deployment):
     d.wait_for(lambda: d.job("good-a"))
     # "Run now" is queued, picked up and run to the end, with processing after it.
     d.adscan("sources", "run", "good-a", "--queue")
-    runs = d.wait_for(lambda: [r for r in d.runs() if r["state"] == "succeeded"])
+    runs = d.wait_for(
+        lambda: [r for r in d.runs() if r["state"] == "succeeded" and "summary" in r["processing"]]
+    )
     assert runs[0]["trigger"] == "manual" and runs[0]["new"] == 7
     assert runs[0]["processing"]["summary"]["processed"] == 10
     assert d.query("select last_beat from operations_schedulerheartbeat") > beats

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from review_ui.operations.choices import RETRY_STATES, RunState, RunTrigger
+from review_ui.operations.choices import RETRY_STATES, RunState
 from review_ui.operations.models import CrawlRun, Source
 
 log = logging.getLogger(__name__)
@@ -217,7 +217,7 @@ def apply_summary(run: CrawlRun, summary: dict[str, Any]) -> None:
 
 def claim(
     source: Source,
-    trigger: str = RunTrigger.SCHEDULE,
+    trigger: str = "schedule",
     attempt: int = 1,
     requested_by: str = "",
     queued: CrawlRun | None = None,
@@ -256,7 +256,7 @@ def claim(
 def queue_run(
     source: Source,
     requested_by: str = "",
-    trigger: str = RunTrigger.MANUAL,
+    trigger: str = "manual",
     attempt: int = 1,
     delay_seconds: float = 0,
 ) -> CrawlRun:
@@ -322,10 +322,12 @@ def execute(run: CrawlRun, retry: bool = True, process: bool | None = None) -> C
 
     if retry and run.state in RETRY_STATES and run.attempt <= source.max_retries:
         delay = settings.ADSCAN_SCHEDULER_RETRY_BASE_SECONDS * 2 ** (run.attempt - 1)
-        queue_run(source, "system:scheduler", RunTrigger.RETRY, run.attempt + 1, delay)
+        queue_run(source, "system:scheduler", "retry", run.attempt + 1, delay)
     if process is None:
         process = settings.ADSCAN_SCHEDULER_PROCESS_AFTER_CRAWL
     if process and (run.state == RunState.SUCCEEDED or run.new + run.changed > 0):
+        run.processing = {"state": RunState.RUNNING}
+        run.save(update_fields=["processing"])
         run.processing = run_processing(run_dir)
         run.save(update_fields=["processing"])
     return run

@@ -92,7 +92,7 @@ def run_scheduled(source_name: str) -> str | None:
     source = Source.objects.filter(name=source_name, enabled=True).first()
     if source is None:
         return None
-    run = launcher.claim(source, RunTrigger.SCHEDULE)
+    run = launcher.claim(source, "schedule")
     if run is None:
         log.warning("scheduled crawl of %s skipped: the previous one still runs", source_name)
         return None
