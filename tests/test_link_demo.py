@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections import Counter
+from functools import lru_cache
 
 import imagehash
 import pytest
@@ -15,6 +16,7 @@ from classifier.link import IdentifierLinker
 from crawler.demo import DemoMarket
 
 
+@lru_cache(maxsize=2)  # shared by the incremental tests; nobody mutates the ads
 def market_ads(seed: int = 7, n_ads: int = 600) -> tuple[list[dict], list[int], int, dict]:
     """Ads as the processing stage sees them, their planted network (-1: none), unreadable photos."""
     market = DemoMarket(seed=seed, n_ads=n_ads)
