@@ -81,7 +81,14 @@ class Command(BaseCommand):
         def progress(s):
             self.say(f"  processed {s['processed']} ads ({s['flagged']} flagged)")
 
-        return process_pending(store, scorer, batch_size=64, progress=progress)
+        summary = process_pending(store, scorer, batch_size=64, progress=progress)
+        if not self.smoke:
+            from review_ui.review.sync import reopen_changed
+
+            reopened = reopen_changed(store)
+            if reopened:
+                self.say(f"  {len(reopened)} changed dismissed ads back in the queue")
+        return summary
 
     def ensure_user(self) -> str | None:
         from django.contrib.auth import get_user_model
@@ -135,6 +142,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
         self.say(f"adscan demo: data in {home}")
+        if not self.smoke:
+            Path(settings.HOME).mkdir(parents=True, exist_ok=True)
+            call_command("migrate", verbosity=0)
         market = DemoMarket(seed=opts["seed"], n_ads=n_ads)
         start_epoch = int(state.get("epoch", 0))
         market.set_epoch(start_epoch)
@@ -181,8 +191,6 @@ class Command(BaseCommand):
             )
             if opts["no_serve"]:
                 return
-            Path(settings.HOME).mkdir(parents=True, exist_ok=True)
-            call_command("migrate", verbosity=0)
             password = self.ensure_user()
             if password:
                 self.say(f"Log in as '{DEMO_USER}' with password: {password}  (shown only once)")

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from index import open_store
 from index.exceptions import IndexError_
 from review_ui.operations.processing import Scorer, process_pending
+from review_ui.review.sync import reopen_changed
 
 
 class Command(BaseCommand):
@@ -50,6 +51,7 @@ class Command(BaseCommand):
                     worker=opts["worker"],
                     progress=progress,
                 )
+                summary["reopened"] = len(reopen_changed(store))
         except IndexError_ as exc:
             raise CommandError(str(exc)) from None
         if opts["json"]:
@@ -57,5 +59,6 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 f"Processed {summary['processed']} ads in {summary['seconds']} s "
-                f"({summary['ads_per_second']} ads/s); {summary['flagged']} flagged."
+                f"({summary['ads_per_second']} ads/s); {summary['flagged']} flagged; "
+                f"{summary['reopened']} changed dismissed ads reopened."
             )
