@@ -68,8 +68,8 @@ class Pseudonymiser:
         if not self.enabled or not text:
             return text
         spans: list[tuple[int, int, str]] = []
-        for m in find_phones(text, default_region=region):
-            spans.append((m.start, m.end, self.token("phone", m.e164)))
+        for pm in find_phones(text, default_region=region):
+            spans.append((pm.start, pm.end, self.token("phone", pm.e164)))
         for n in find_names(text):
             self.names.add(n.name)
         for name in sorted(self.names, key=len, reverse=True):

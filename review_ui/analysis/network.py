@@ -85,24 +85,33 @@ def build_graph(cluster: dict[str, Any], ads: list[dict[str, Any]]) -> dict[str,
             edges.append(
                 {"source": "ad:" + ad_id, "target": node_id, "kind": kind, "reason": reason}
             )
+    made: set[str] = set()
+    joined: set[tuple[str, str]] = set()
     for i, link in enumerate(cluster.get("links") or []):
         kind = str(link.get("kind") or "")
         a, b = str(link.get("a")), str(link.get("b"))
         if kind not in ("image_near", "text") or a not in shown_ids or b not in shown_ids:
             continue
         ntype = "photo_near" if kind == "image_near" else "text"
-        node_id = f"{ntype}:{i}"
-        nodes.append(
-            {
-                "id": node_id,
-                "type": ntype,
-                "label": "near photo" if kind == "image_near" else "similar text",
-                "key": str(link.get("key") or ""),
-            }
-        )
+        # Links on the same key (one photo hash, one text digest) share one node.
+        node_id = f"{ntype}:{link.get('key') or i}"
+        if node_id not in made:
+            made.add(node_id)
+            nodes.append(
+                {
+                    "id": node_id,
+                    "type": ntype,
+                    "label": "near photo" if kind == "image_near" else "similar text",
+                    "key": str(link.get("key") or ""),
+                }
+            )
         reason = str(link.get("reason") or kind)
-        edges.append({"source": "ad:" + a, "target": node_id, "kind": kind, "reason": reason})
-        edges.append({"source": "ad:" + b, "target": node_id, "kind": kind, "reason": reason})
+        for ad_id in (a, b):
+            if (ad_id, node_id) not in joined:
+                joined.add((ad_id, node_id))
+                edges.append(
+                    {"source": "ad:" + ad_id, "target": node_id, "kind": kind, "reason": reason}
+                )
     return {
         "nodes": nodes,
         "edges": edges,

@@ -184,23 +184,40 @@ def build_charts(store: AdStore, top: int = 15) -> list[Chart]:
     )
     growing, _after = store.list_clusters(sort="growth", size=top, min_size=2)
     growing = [c for c in growing if (c.get("growth") or 0) > 0]
-    charts.append(
-        Chart(
-            "growing_clusters",
-            "Fastest-growing networks (ads first seen in the last 7 days)",
-            "hbar",
-            [str(c["cluster_id"]) for c in growing],
-            [
-                {
-                    "name": "new ads (7 days)",
-                    "values": [int(c.get("growth") or 0) for c in growing],
-                },
-                {"name": "size", "values": [int(c.get("size") or 0) for c in growing]},
-            ],
-            "cluster",
-            "ads",
+    if growing:
+        charts.append(
+            Chart(
+                "growing_clusters",
+                "Fastest-growing networks (ads first seen in the last 7 days)",
+                "hbar",
+                [str(c["cluster_id"]) for c in growing],
+                [
+                    {
+                        "name": "new ads (7 days)",
+                        "values": [int(c.get("growth") or 0) for c in growing],
+                    },
+                    {"name": "size", "values": [int(c.get("size") or 0) for c in growing]},
+                ],
+                "cluster",
+                "ads",
+            )
         )
-    )
+    else:
+        # Nothing new this week (a quiet market, or an archive): rank by ads per week instead.
+        pool, _after = store.list_clusters(sort="size", size=500, min_size=2)
+        pool.sort(key=lambda c: (-(c.get("ads_per_week") or 0), c["cluster_id"]))
+        pool = pool[:top]
+        charts.append(
+            Chart(
+                "growing_clusters",
+                "Fastest-growing networks (ads per week; none grew in the last 7 days)",
+                "hbar",
+                [str(c["cluster_id"]) for c in pool],
+                [{"name": "ads per week", "values": [c.get("ads_per_week") or 0 for c in pool]}],
+                "cluster",
+                "ads per week",
+            )
+        )
     top_ind = sorted(indicators.items(), key=lambda kv: (-kv[1], kv[0]))
     charts.append(
         Chart(

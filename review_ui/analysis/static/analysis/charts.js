@@ -100,7 +100,8 @@
     }
     var every = Math.max(1, Math.ceil(n / 8));
     chart.x.forEach(function (label, j) {
-      if (j % every === 0 || j === n - 1) { text(svg, left + step * (j + 0.5), height - bottom + 16, String(label).slice(0, 10)); }
+      var last = j === n - 1 && (n - 1) % every >= every / 2;
+      if (j % every === 0 || last) { text(svg, left + step * (j + 0.5), height - bottom + 16, String(label).slice(0, 10)); }
     });
     if (!n) { text(svg, width / 2, height / 2, "–"); }
     legend(box, chart);
