@@ -6,7 +6,9 @@ web app); each thread gets its own connection.
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -37,123 +39,17 @@ from index.schema import (
     prepare_observation,
     utc_iso,
 )
+from index.sqlite_schema import (
+    CUBE_NULL,
+    JSON_COLUMNS,
+    SCALAR_COLUMNS,
+    SCHEMA_VERSION,
+    create_schema,
+)
 from index.textquery import fts_query
 
-SCHEMA_VERSION = 1
-
-#: Scalar columns of ``ads`` (besides the internal ``rid``, ``claimed_*``).
-SCALAR_COLUMNS = (
-    "ad_id",
-    "source",
-    "site_ad_id",
-    "url",
-    "title",
-    "text",
-    "city",
-    "posted_at",
-    "price_text",
-    "phone_region",
-    "content_hash",
-    "observed_at",
-    "crawl_run",
-    "version",
-    "first_seen",
-    "last_seen",
-    "crawl_status",
-    "processing",
-    "review_status",
-    "changed_since_review",
-    "cluster_id",
-    "cluster_size",
-    "ad_type",
-    "risk",
-    "risk_band",
-    "flagged",
-    "processed_at",
-)
-JSON_COLUMNS = (
-    "images",
-    "evidence",
-    "image_sha256",
-    "phones",
-    "emails",
-    "handles",
-    "extracted",
-    "indicators",
-    "indicator_categories",
-    "risk_explanation",
-    "phash_chunks",
-    "text_bands",
-)
 BOOL_COLUMNS = ("changed_since_review", "flagged")
 JSON_DEFAULTS: dict[str, Any] = {"evidence": None, "extracted": {}}
-
-DDL = f"""
-CREATE TABLE IF NOT EXISTS ads (
-    rid INTEGER PRIMARY KEY,
-    ad_id TEXT NOT NULL UNIQUE,
-    source TEXT NOT NULL,
-    site_ad_id TEXT, url TEXT, title TEXT NOT NULL DEFAULT '', text TEXT NOT NULL DEFAULT '',
-    city TEXT, posted_at TEXT, price_text TEXT, phone_region TEXT,
-    content_hash TEXT NOT NULL, observed_at TEXT, crawl_run TEXT,
-    version INTEGER NOT NULL DEFAULT 1,
-    first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
-    crawl_status TEXT NOT NULL DEFAULT 'active',
-    processing TEXT NOT NULL DEFAULT 'pending',
-    review_status TEXT NOT NULL DEFAULT 'open',
-    changed_since_review INTEGER NOT NULL DEFAULT 0,
-    cluster_id TEXT, cluster_size INTEGER NOT NULL DEFAULT 1,
-    ad_type TEXT, risk REAL, risk_band TEXT NOT NULL DEFAULT 'unknown',
-    flagged INTEGER NOT NULL DEFAULT 0, processed_at TEXT,
-    claimed_by TEXT, claimed_until REAL,
-    {", ".join(f"{c} TEXT" for c in JSON_COLUMNS)}
-);
-CREATE INDEX IF NOT EXISTS ads_pending ON ads(claimed_until, last_seen) WHERE processing = 'pending';
-CREATE INDEX IF NOT EXISTS ads_risk ON ads(COALESCE(risk, -1.0), ad_id);
-CREATE INDEX IF NOT EXISTS ads_last_seen ON ads(last_seen, ad_id);
-CREATE INDEX IF NOT EXISTS ads_first_seen ON ads(first_seen, ad_id);
-CREATE INDEX IF NOT EXISTS ads_cluster_size ON ads(cluster_size, ad_id);
-CREATE INDEX IF NOT EXISTS ads_queue ON ads(review_status, flagged, COALESCE(risk, -1.0), ad_id);
-CREATE INDEX IF NOT EXISTS ads_source ON ads(source, crawl_status);
-CREATE INDEX IF NOT EXISTS ads_city ON ads(city);
-CREATE INDEX IF NOT EXISTS ads_cluster ON ads(cluster_id);
-CREATE TABLE IF NOT EXISTS ad_keys (
-    kind TEXT NOT NULL, key TEXT NOT NULL, ad_id TEXT NOT NULL,
-    PRIMARY KEY (kind, key, ad_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS ad_keys_ad ON ad_keys(ad_id, kind, key);
-CREATE TABLE IF NOT EXISTS ad_versions (
-    ad_id TEXT NOT NULL, version INTEGER NOT NULL, content_hash TEXT NOT NULL,
-    title TEXT, text TEXT, images TEXT, observed_at TEXT, evidence TEXT,
-    PRIMARY KEY (ad_id, version)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS clusters (
-    cluster_id TEXT PRIMARY KEY, size INTEGER NOT NULL, risk_max REAL, n_cities INTEGER,
-    last_seen TEXT, growth INTEGER, doc TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS clusters_size ON clusters(size, cluster_id);
-CREATE INDEX IF NOT EXISTS clusters_risk_max ON clusters(risk_max, cluster_id);
-CREATE INDEX IF NOT EXISTS clusters_n_cities ON clusters(n_cities, cluster_id);
-CREATE INDEX IF NOT EXISTS clusters_last_seen ON clusters(last_seen, cluster_id);
-CREATE INDEX IF NOT EXISTS clusters_growth ON clusters(growth, cluster_id);
--- Porter stemming over unicode61 with accent folding: English stems, Dutch
--- words are folded and stemmed the same way in documents and queries.
-CREATE VIRTUAL TABLE IF NOT EXISTS ads_fts USING fts5(
-    title, text, content='ads', content_rowid='rid',
-    tokenize='porter unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER IF NOT EXISTS ads_fts_insert AFTER INSERT ON ads BEGIN
-    INSERT INTO ads_fts(rowid, title, text) VALUES (new.rid, new.title, new.text);
-END;
-CREATE TRIGGER IF NOT EXISTS ads_fts_delete AFTER DELETE ON ads BEGIN
-    INSERT INTO ads_fts(ads_fts, rowid, title, text) VALUES ('delete', old.rid, old.title, old.text);
-END;
-CREATE TRIGGER IF NOT EXISTS ads_fts_update AFTER UPDATE OF title, text ON ads BEGIN
-    INSERT INTO ads_fts(ads_fts, rowid, title, text) VALUES ('delete', old.rid, old.title, old.text);
-    INSERT INTO ads_fts(rowid, title, text) VALUES (new.rid, new.title, new.text);
-END;
-PRAGMA user_version = {SCHEMA_VERSION};
-"""
 
 #: Sort expressions; missing risk sorts as -1 so keyset pages stay total.
 SORT_EXPR = {
@@ -162,7 +58,7 @@ SORT_EXPR = {
     "first_seen": "a.first_seen",
     "cluster_size": "a.cluster_size",
     "ad_id": "a.ad_id",
-    "relevance": "f.score",
+    "relevance": "a.score",
 }
 KEYWORD_COLUMNS = {
     "source": "source",
@@ -191,8 +87,32 @@ HISTOGRAM_EXPR = {
     "week": "date(substr(a.last_seen, 1, 10), '-6 days', 'weekday 1')",
     "month": "substr(a.last_seen, 1, 7) || '-01'",
 }
+#: Filters ``ad_cube`` can answer (keyword dimensions of every ad).
+CUBE_FILTERS = (
+    "source",
+    "city",
+    "ad_type",
+    "review_status",
+    "crawl_status",
+    "processing",
+    "flagged",
+)
+#: Above this many matching ads, facets and the histogram are counted over a
+#: systematic sample of about this many ads and scaled to the total (estimates),
+#: unless ``ad_cube`` answers them exactly. Totals and pages stay exact.
+FACET_SAMPLE = 20_000
+#: A pseudo-random function of a rowid: samples pick rows by it, so rows that
+#: repeat with some period (a crawler alternating sources) cannot alias a stride.
+SAMPLE_HASH = "(({} * 2654435761) % 4294967291)"
+#: Columns of the per-search scratch table (``ad_meta``'s plus the text score).
+ROW_COLUMNS = (
+    "ad_id", "source", "city", "ad_type", "review_status", "crawl_status", "processing",
+    "flagged", "risk", "risk_band", "last_seen", "first_seen", "cluster_size", "cluster_id", "cats",
+)  # fmt: skip
 CLUSTER_SORTS = ("size", "risk_max", "n_cities", "last_seen", "growth")
 CHUNK = 500
+#: Ads per write transaction (bounded so a huge call does not hold the lock for long).
+WRITE_CHUNK = 1000
 
 
 def _dumps(value: Any) -> str:
@@ -205,6 +125,18 @@ def _as_list(value: Any) -> list[Any]:
     if isinstance(value, (list, tuple, set, frozenset)):
         return list(value)
     return [value]
+
+
+def _column_value(name: str, value: Any) -> Any:
+    if name in JSON_COLUMNS:
+        return _dumps(value)
+    if name == "flagged":
+        return int(bool(value))
+    return value
+
+
+def _scaled(count: int, scale: float) -> int:
+    return count if scale == 1.0 else max(1, round(count * scale))
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -269,7 +201,7 @@ class SqliteAdStore(AdStore):
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA temp_store = MEMORY")
-            conn.execute("PRAGMA cache_size = -65536")
+            conn.execute("PRAGMA cache_size = -262144")
             conn.execute("PRAGMA mmap_size = 268435456")
         except (OSError, sqlite3.Error) as exc:
             raise StoreConfigError(
@@ -286,12 +218,7 @@ class SqliteAdStore(AdStore):
         return conn
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
-        try:
-            conn.executescript("BEGIN IMMEDIATE;" + DDL + "COMMIT;")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        create_schema(conn)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -358,7 +285,7 @@ class SqliteAdStore(AdStore):
                 ad_id = obs.get("ad_id") if isinstance(obs, dict) else None
                 result.failed.append((str(ad_id or "?"), str(exc)))
                 continue
-            if len(batch) >= CHUNK:
+            if len(batch) >= WRITE_CHUNK:
                 self._upsert_chunk(batch, result)
                 batch = []
         if batch:
@@ -366,81 +293,100 @@ class SqliteAdStore(AdStore):
         return result
 
     def _upsert_chunk(self, batch: list[dict[str, Any]], result: UpsertResult) -> None:
+        """Write one chunk in one transaction: a read of what is known, then one
+        ``executemany`` per run of same-kind writes (new ads, re-seen ads)."""
         with self._write() as conn:
             ids = list({d["ad_id"] for d in batch})
-            marks = ",".join("?" * len(ids))
-            known = {
-                row["ad_id"]: dict(row)
+            known: dict[str, dict[str, Any]] = {}
+            for part in _chunks(ids):
+                marks = ",".join("?" * len(part))
                 for row in conn.execute(
-                    "SELECT ad_id, content_hash, version, review_status, changed_since_review,"
-                    f" first_seen, last_seen FROM ads WHERE ad_id IN ({marks})",
-                    ids,
-                )
-            }
+                    "SELECT ad_id, content_hash, version, review_status, changed_since_review"
+                    f" FROM ads WHERE ad_id IN ({marks})",
+                    list(part),
+                ):
+                    known[row["ad_id"]] = dict(row)
+            ops: list[tuple[str, dict[str, Any], int, bool]] = []
             for doc in batch:
                 ad_id = doc["ad_id"]
                 old = known.get(ad_id)
-                seen = doc["observed_at"]
                 if old is None:
-                    self._insert_ad(conn, doc)
+                    ops.append(("new", doc, 1, False))
                     known[ad_id] = {
                         "content_hash": doc["content_hash"],
                         "version": 1,
                         "review_status": "open",
                         "changed_since_review": 0,
-                        "first_seen": seen,
-                        "last_seen": seen,
                     }
                     result.new.append(ad_id)
                 elif old["content_hash"] == doc["content_hash"]:
-                    conn.execute(
-                        "UPDATE ads SET last_seen = max(last_seen, ?), first_seen = min(first_seen, ?),"
-                        " observed_at = max(coalesce(observed_at, ''), ?), crawl_status = 'active',"
-                        " crawl_run = coalesce(?, crawl_run) WHERE ad_id = ?",
-                        (seen, seen, seen, doc["crawl_run"], ad_id),
-                    )
-                    old["last_seen"] = max(old["last_seen"], seen)
+                    ops.append(("seen", doc, old["version"], False))
                     result.unchanged.append(ad_id)
                 else:
                     version = old["version"] + 1
                     reviewed = old["review_status"] != "open" or bool(old["changed_since_review"])
-                    self._update_ad(conn, doc, version, reviewed)
+                    ops.append(("changed", doc, version, reviewed))
                     old.update(content_hash=doc["content_hash"], version=version)
                     old["changed_since_review"] = int(reviewed)
                     result.changed.append(ad_id)
+            for kind, run in itertools.groupby(ops, key=lambda op: op[0]):
+                docs = list(run)
+                if kind == "new":
+                    self._insert_ads(conn, [d for _, d, _, _ in docs])
+                elif kind == "seen":
+                    conn.executemany(
+                        "UPDATE ads SET last_seen = max(last_seen, ?), first_seen = min(first_seen, ?),"
+                        " observed_at = max(coalesce(observed_at, ''), ?), crawl_status = 'active',"
+                        " crawl_run = coalesce(?, crawl_run) WHERE ad_id = ?",
+                        [
+                            (
+                                d["observed_at"],
+                                d["observed_at"],
+                                d["observed_at"],
+                                d["crawl_run"],
+                                d["ad_id"],
+                            )
+                            for _, d, _, _ in docs
+                        ],
+                    )
+                else:
+                    for _, doc, version, reviewed in docs:
+                        self._update_ad(conn, doc, version, reviewed)
 
-    def _insert_ad(self, conn: sqlite3.Connection, doc: dict[str, Any]) -> None:
-        seen = doc["observed_at"]
-        conn.execute(
+    def _insert_ads(self, conn: sqlite3.Connection, docs: list[dict[str, Any]]) -> None:
+        conn.executemany(
             "INSERT INTO ads(ad_id, source, site_ad_id, url, title, text, city, posted_at,"
             " price_text, phone_region, content_hash, observed_at, crawl_run, version,"
             " first_seen, last_seen, images, evidence, image_sha256)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?,?)",
-            (
-                doc["ad_id"],
-                doc["source"],
-                doc["site_ad_id"],
-                doc["url"],
-                doc["title"],
-                doc["text"],
-                doc["city"],
-                doc["posted_at"],
-                doc["price_text"],
-                doc["phone_region"],
-                doc["content_hash"],
-                seen,
-                doc["crawl_run"],
-                seen,
-                seen,
-                _dumps(doc["images"]),
-                _dumps(doc["evidence"]),
-                _dumps(doc["image_sha256"]),
-            ),
+            [
+                (
+                    doc["ad_id"],
+                    doc["source"],
+                    doc["site_ad_id"],
+                    doc["url"],
+                    doc["title"],
+                    doc["text"],
+                    doc["city"],
+                    doc["posted_at"],
+                    doc["price_text"],
+                    doc["phone_region"],
+                    doc["content_hash"],
+                    doc["observed_at"],
+                    doc["crawl_run"],
+                    doc["observed_at"],
+                    doc["observed_at"],
+                    _dumps(doc["images"]),
+                    _dumps(doc["evidence"]),
+                    _dumps(doc["image_sha256"]),
+                )
+                for doc in docs
+            ],
         )
-        self._insert_version(conn, doc, 1)
+        self._insert_versions(conn, [(doc, 1) for doc in docs])
         conn.executemany(
             "INSERT OR IGNORE INTO ad_keys(kind, key, ad_id) VALUES ('image_sha256', ?, ?)",
-            [(k, doc["ad_id"]) for k in doc["image_sha256"]],
+            [(k, doc["ad_id"]) for doc in docs for k in doc["image_sha256"]],
         )
 
     def _update_ad(
@@ -474,23 +420,28 @@ class SqliteAdStore(AdStore):
                 doc["ad_id"],
             ),
         )
-        self._insert_version(conn, doc, version)
+        self._insert_versions(conn, [(doc, version)])
         self._set_keys(conn, doc["ad_id"], "image_sha256", doc["image_sha256"])
 
-    def _insert_version(self, conn: sqlite3.Connection, doc: dict[str, Any], version: int) -> None:
-        conn.execute(
+    def _insert_versions(
+        self, conn: sqlite3.Connection, docs: list[tuple[dict[str, Any], int]]
+    ) -> None:
+        conn.executemany(
             "INSERT OR REPLACE INTO ad_versions(ad_id, version, content_hash, title, text, images,"
             " observed_at, evidence) VALUES (?,?,?,?,?,?,?,?)",
-            (
-                doc["ad_id"],
-                version,
-                doc["content_hash"],
-                doc["title"],
-                doc["text"],
-                _dumps(doc["images"]),
-                doc["observed_at"],
-                _dumps(doc["evidence"]),
-            ),
+            [
+                (
+                    doc["ad_id"],
+                    version,
+                    doc["content_hash"],
+                    doc["title"],
+                    doc["text"],
+                    _dumps(doc["images"]),
+                    doc["observed_at"],
+                    _dumps(doc["evidence"]),
+                )
+                for doc, version in docs
+            ],
         )
 
     def mark_gone(self, source: str, seen_ad_ids: Iterable[str]) -> int:
@@ -553,44 +504,78 @@ class SqliteAdStore(AdStore):
     def write_enrichments(self, enrichments: Iterable[dict[str, Any]]) -> int:
         items = [prepare_enrichment(e) for e in enrichments]
         written = 0
-        for part in _chunks(items):
+        for part in _chunks(items, WRITE_CHUNK):
             with self._write() as conn:
-                for item in part:
-                    written += self._enrich_one(conn, item)
+                written += self._enrich_chunk(conn, part)
         return written
 
-    def _enrich_one(self, conn: sqlite3.Connection, item: dict[str, Any]) -> int:
-        ad_id = str(item["ad_id"])
-        row = conn.execute("SELECT version FROM ads WHERE ad_id = ?", (ad_id,)).fetchone()
-        if row is None:
-            return 0
-        if item.get("version") is not None and int(item["version"]) != row["version"]:
-            # Processed an older text: release the claim, the ad stays pending.
-            conn.execute(
-                "UPDATE ads SET claimed_by = NULL, claimed_until = NULL WHERE ad_id = ?", (ad_id,)
-            )
-            return 0
-        sets = ["processing = 'done'", "claimed_by = NULL", "claimed_until = NULL"]
-        values: list[Any] = []
-        for name, value in item.items():
-            if name in ("ad_id", "version"):
+    def _enrich_chunk(self, conn: sqlite3.Connection, items: Sequence[dict[str, Any]]) -> int:
+        """Enrich a chunk with one ``executemany`` per run of items that set the same fields."""
+        versions: dict[str, int] = {}
+        ids = list({str(item["ad_id"]) for item in items})
+        for part in _chunks(ids):
+            marks = ",".join("?" * len(part))
+            for row in conn.execute(
+                f"SELECT ad_id, version FROM ads WHERE ad_id IN ({marks})", list(part)
+            ):
+                versions[row[0]] = row[1]
+        stale: list[tuple[str]] = []
+        runs: list[tuple[tuple[str, ...], list[dict[str, Any]]]] = []
+        in_run: set[str] = set()
+        for item in items:
+            ad_id = str(item["ad_id"])
+            if ad_id not in versions:
                 continue
-            if name in JSON_COLUMNS:
-                sets.append(f"{name} = ?")
-                values.append(_dumps(value))
-            elif name in ("flagged",):
-                sets.append(f"{name} = ?")
-                values.append(int(bool(value)))
-            else:
-                sets.append(f"{name} = ?")
-                values.append(value)
-        conn.execute(f"UPDATE ads SET {', '.join(sets)} WHERE ad_id = ?", [*values, ad_id])
-        for kind, fieldname in KEY_FIELDS.items():
-            if kind == "indicator" and "indicators" in item:
-                self._set_keys(conn, ad_id, kind, indicator_ids(item))
-            elif fieldname in item and kind != "image_sha256":
-                self._set_keys(conn, ad_id, kind, _as_list(item[fieldname]))
-        return 1
+            if item.get("version") is not None and int(item["version"]) != versions[ad_id]:
+                # Processed an older text: release the claim, the ad stays pending.
+                stale.append((ad_id,))
+                continue
+            names = tuple(n for n in item if n not in ("ad_id", "version"))
+            # A new run when the fields differ, or when the ad is already in this
+            # run (its later enrichment must win, keys included).
+            if not runs or runs[-1][0] != names or ad_id in in_run:
+                runs.append((names, []))
+                in_run = set()
+            runs[-1][1].append(item)
+            in_run.add(ad_id)
+        conn.executemany(
+            "UPDATE ads SET claimed_by = NULL, claimed_until = NULL WHERE ad_id = ?", stale
+        )
+        written = 0
+        for names, run in runs:
+            sets = ["processing = 'done'", "claimed_by = NULL", "claimed_until = NULL"]
+            sets += [f"{name} = ?" for name in names]
+            conn.executemany(
+                f"UPDATE ads SET {', '.join(sets)} WHERE ad_id = ?",
+                [[*(_column_value(n, item[n]) for n in names), str(item["ad_id"])] for item in run],
+            )
+            kinds = [
+                kind
+                for kind, fieldname in KEY_FIELDS.items()
+                if kind != "image_sha256"
+                and (fieldname in names or (kind == "indicator" and "indicators" in names))
+            ]
+            if not kinds:
+                written += len(run)
+                continue
+            conn.executemany(
+                "DELETE FROM ad_keys WHERE ad_id = ? AND kind = ?",
+                [(str(item["ad_id"]), kind) for item in run for kind in kinds],
+            )
+            rows: set[tuple[str, str, str]] = set()
+            for item in run:
+                ad_id = str(item["ad_id"])
+                for kind in kinds:
+                    if kind == "indicator" and "indicators" in item:
+                        keys: list[Any] = indicator_ids(item)
+                    else:
+                        keys = _as_list(item[KEY_FIELDS[kind]])
+                    rows.update((kind, str(k), ad_id) for k in keys if k not in (None, ""))
+            conn.executemany(
+                "INSERT OR IGNORE INTO ad_keys(kind, key, ad_id) VALUES (?, ?, ?)", sorted(rows)
+            )
+            written += len(run)
+        return written
 
     # -- identifiers and clusters --------------------------------------
     def lookup(self, kind: str, keys: Iterable[str]) -> dict[str, list[tuple[str, str | None]]]:
@@ -776,6 +761,14 @@ class SqliteAdStore(AdStore):
         return where, params
 
     def search(self, query: SearchQuery) -> SearchResult:
+        """Search ads; see :class:`SearchQuery`.
+
+        The matching set is found once: with at most :data:`FACET_SAMPLE` matches
+        it is copied into a scratch table and the page, facets and histogram are
+        read from there; above that the page comes from the sort index, keyword
+        facets of text-free searches from ``ad_cube`` (exact), and the remaining
+        facets and the histogram from a systematic sample scaled to the total.
+        """
         if query.sort not in SORT_FIELDS:
             raise UnknownFieldError(
                 f"Sort {query.sort!r} is unknown; expected one of {', '.join(SORT_FIELDS)}"
@@ -791,86 +784,230 @@ class SqliteAdStore(AdStore):
             )
         where, params = self._where(query.filters)
         match = fts_query(query.text) if query.text else None
-        source = "ads a"
-        source_params: list[Any] = []
-        if match:
-            # bm25 is lower-is-better; negate it so "relevance descending" is best first.
-            source = (
-                "(SELECT rowid AS frid, -bm25(ads_fts, 2.0, 1.0) AS score FROM ads_fts"
-                " WHERE ads_fts MATCH ?) f CROSS JOIN ads a ON a.rid = f.frid"
-            )
-            source_params = [match]
-        elif query.text:  # only punctuation: matches nothing, like a search engine would
+        if query.text and not match:  # only punctuation: matches nothing, like a search engine
             return SearchResult(hits=[], total=0, next_after=None)
+        conn = self._db
+        own = not conn.in_transaction
+        if own:  # one snapshot for the total, the page and the facets
+            conn.execute("BEGIN")
+        try:
+            conn.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS search_rows(rid INTEGER PRIMARY KEY, score REAL,"
+                f" {', '.join(ROW_COLUMNS)})"
+            )
+            conn.execute("DELETE FROM temp.search_rows")
+            try:
+                return self._search(conn, query, where, params, match)
+            finally:
+                conn.execute("DELETE FROM temp.search_rows")
+        finally:
+            if own:
+                conn.execute("COMMIT")
+
+    def _search(
+        self,
+        conn: sqlite3.Connection,
+        query: SearchQuery,
+        where: list[str],
+        params: list[Any],
+        match: str | None,
+    ) -> SearchResult:
         sort = query.sort if (query.sort != "relevance" or match) else "risk"
-        expr = SORT_EXPR[sort]
         where_sql = " AND ".join(where) or "1"
-        base_params = [*source_params, *params]
+        cube = None if match else self._cube_where(query.filters)
+        fts = (
+            "(SELECT rowid AS frid, -bm25(ads_fts, 2.0, 1.0) AS score FROM ads_fts"
+            " WHERE ads_fts MATCH ?) f CROSS JOIN ad_meta a ON a.rid = f.frid"
+        )
+        copy = f"INSERT INTO temp.search_rows(rid, score, {', '.join(ROW_COLUMNS)}) SELECT a.rid,"
+        copy_cols = ", ".join(f"a.{c}" for c in ROW_COLUMNS)
+        # 1. The total, and the matching rows themselves when they are few.
+        if match:
+            (matched,) = conn.execute(
+                "SELECT count(*) FROM ads_fts WHERE ads_fts MATCH ?", [match]
+            ).fetchone()
+            exact = matched <= FACET_SAMPLE
+            if exact:
+                conn.execute(
+                    f"{copy} f.score, {copy_cols} FROM {fts} WHERE {where_sql}", [match, *params]
+                )
+                total = conn.execute("SELECT count(*) FROM temp.search_rows").fetchone()[0]
+            elif where:
+                total = conn.execute(
+                    "SELECT count(*) FROM (SELECT rowid AS frid FROM ads_fts WHERE ads_fts MATCH ?)"
+                    f" f CROSS JOIN ad_meta a ON a.rid = f.frid WHERE {where_sql}",
+                    [match, *params],
+                ).fetchone()[0]
+            else:
+                total = matched
+        else:
+            if cube is not None:
+                total = self._cube_total(conn, cube)
+            else:
+                total = conn.execute(
+                    f"SELECT count(*) FROM ad_meta a WHERE {where_sql}", params
+                ).fetchone()[0]
+            exact = total <= FACET_SAMPLE
+            needs_rows = bool(query.histogram) or (cube is None and bool(query.facets))
+            if exact and needs_rows and total:
+                conn.execute(f"{copy} NULL, {copy_cols} FROM ad_meta a WHERE {where_sql}", params)
 
-        total = self._db.execute(
-            f"SELECT count(*) FROM {source} WHERE {where_sql}", base_params
-        ).fetchone()[0]
-
-        page_where = list(where)
-        page_params = list(params)
+        # 2. The page, by keyset.
+        size = max(0, int(query.size))
+        expr = SORT_EXPR[sort]
         op, direction = ("<", "DESC") if query.descending else (">", "ASC")
+        page_where: list[str] = []
+        page_params: list[Any] = []
         if query.search_after:
             page_where.append(f"({expr}, a.ad_id) {op} (?, ?)")
             page_params.extend(query.search_after[:2])
-        size = max(0, int(query.size))
-        rows = self._db.execute(
-            f"SELECT a.*, {expr} AS sort_key FROM {source} WHERE {' AND '.join(page_where) or '1'}"
-            f" ORDER BY sort_key {direction}, a.ad_id {direction} LIMIT ?",
-            [*source_params, *page_params, size + 1],
-        ).fetchall()
-        more = len(rows) > size
-        rows = rows[:size]
+        order = f"ORDER BY sort_key {direction}, a.ad_id {direction} LIMIT ?"
+        if exact and (match or (needs_rows and total)):
+            sql = (
+                f"SELECT a.rid, a.ad_id, {expr} AS sort_key FROM temp.search_rows a"
+                f" WHERE {' AND '.join(page_where) or '1'} {order}"
+            )
+            args: list[Any] = [*page_params, size + 1]
+        elif match and sort == "relevance":
+            sql = (
+                f"SELECT a.rid, a.ad_id, f.score AS sort_key FROM {fts}"
+                f" WHERE {' AND '.join([*where, *page_where]) or '1'} {order}"
+            ).replace("(a.score, a.ad_id)", "(f.score, a.ad_id)")
+            args = [match, *params, *page_params, size + 1]
+        elif match:
+            # Many matches: walk the sort index and keep the ads that match.
+            sql = (
+                f"SELECT a.rid, a.ad_id, {expr} AS sort_key FROM ad_meta a"
+                f" WHERE {' AND '.join([*where, *page_where]) or '1'}"
+                " AND a.rid IN (SELECT rowid FROM ads_fts WHERE ads_fts MATCH ?) " + order
+            )
+            args = [*params, *page_params, match, size + 1]
+        else:
+            sql = (
+                f"SELECT a.rid, a.ad_id, {expr} AS sort_key FROM ad_meta a"
+                f" WHERE {' AND '.join([*where, *page_where]) or '1'} {order}"
+            )
+            args = [*params, *page_params, size + 1]
+        keys = conn.execute(sql, args).fetchall() if total else []
+        more = len(keys) > size
+        keys = keys[:size]
+        docs: dict[int, sqlite3.Row] = {}
+        if keys:
+            marks = ",".join("?" * len(keys))
+            rids = [k[0] for k in keys]
+            docs = {
+                r["rid"]: r for r in conn.execute(f"SELECT * FROM ads WHERE rid IN ({marks})", rids)
+            }
         hits = []
-        for row in rows:
-            hit = self._doc(row, exclude=HIT_EXCLUDED_FIELDS)
+        for rid, _, sort_key in keys:
+            hit = self._doc(docs[rid], exclude=HIT_EXCLUDED_FIELDS)
             if match:
-                hit["score"] = row["sort_key"] if sort == "relevance" else None
+                hit["score"] = sort_key if sort == "relevance" else None
             hits.append(hit)
-        next_after = [rows[-1]["sort_key"], rows[-1]["ad_id"]] if more and rows else None
+        next_after = [keys[-1][2], keys[-1][1]] if more and keys else None
 
+        # 3. Facets and histogram: exact rows, the cube, or a scaled sample.
+        scale = 1.0
+        rows_facets = [f for f in query.facets if cube is None]
+        if not exact and (query.histogram or rows_facets):
+            stride = math.ceil(total / FACET_SAMPLE)
+            if match:
+                conn.execute(
+                    f"{copy} NULL, {copy_cols} FROM (SELECT rowid AS frid FROM ads_fts WHERE"
+                    " ads_fts MATCH ?) f CROSS JOIN ad_meta a ON a.rid = f.frid"
+                    f" WHERE {SAMPLE_HASH.format('f.frid')} % ? = 0 AND {where_sql}",
+                    [match, stride, *params],
+                )
+            else:
+                (top,) = conn.execute("SELECT max(rid) FROM ad_meta").fetchone()
+                conn.execute(
+                    "WITH RECURSIVE s(r) AS (SELECT ? UNION ALL SELECT r + ? FROM s WHERE r + ? <= ?)"
+                    f" {copy} NULL, {copy_cols} FROM s CROSS JOIN ad_meta a"
+                    f" ON a.rid = s.r - {SAMPLE_HASH.format('s.r')} % ?"
+                    f" WHERE {where_sql}",
+                    [stride, stride, stride, top or 0, stride, *params],
+                )
+            (sampled,) = conn.execute("SELECT count(*) FROM temp.search_rows").fetchone()
+            scale = total / sampled if sampled else 0.0
         facets: dict[str, list[tuple[str, int]]] = {}
         for facet in query.facets:
+            if cube is not None:
+                facets[facet] = self._cube_facet(conn, cube, facet, int(query.facet_size))
+                continue
             if facet == "indicator_categories":
                 sql = (
-                    f"SELECT k.key AS v, count(*) AS n FROM {source} CROSS JOIN ad_keys k"
-                    " ON k.ad_id = a.ad_id AND k.kind = 'indicator_category'"
-                    f" WHERE {where_sql} GROUP BY v ORDER BY n DESC, v LIMIT ?"
+                    "SELECT v, count(*) AS n FROM (SELECT DISTINCT a.rid, j.value AS v"
+                    " FROM temp.search_rows a, json_each(a.cats) j WHERE j.value IS NOT NULL)"
+                    " GROUP BY v ORDER BY n DESC, v LIMIT ?"
                 )
             else:
                 col = FACET_COLUMNS[facet]
                 sql = (
-                    f"SELECT {col} AS v, count(*) AS n FROM {source} WHERE {where_sql}"
-                    f" AND {col} IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT ?"
+                    f"SELECT {col} AS v, count(*) AS n FROM temp.search_rows a"
+                    f" WHERE {col} IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT ?"
                 )
             facets[facet] = [
-                (r["v"], r["n"])
-                for r in self._db.execute(sql, [*base_params, int(query.facet_size)])
+                (r[0], _scaled(r[1], scale)) for r in conn.execute(sql, [int(query.facet_size)])
             ]
         histogram: list[tuple[str, int]] = []
         if query.histogram:
             hexpr = HISTOGRAM_EXPR[query.histogram]
             histogram = [
-                (r[0], r[1])
-                for r in self._db.execute(
-                    f"SELECT {hexpr} AS b, count(*) FROM {source} WHERE {where_sql}"
-                    " GROUP BY b ORDER BY b",
-                    base_params,
+                (r[0], _scaled(r[1], scale))
+                for r in conn.execute(
+                    f"SELECT {hexpr} AS b, count(*) FROM temp.search_rows a GROUP BY b ORDER BY b"
                 )
             ]
         return SearchResult(
             hits=hits, total=total, next_after=next_after, facets=facets, histogram=histogram
         )
 
+    def _cube_where(self, filters: dict[str, Any]) -> tuple[str, list[Any]] | None:
+        """The ``ad_cube`` condition for ``filters``, or ``None`` when it cannot answer them."""
+        where: list[str] = []
+        params: list[Any] = []
+        for name, value in filters.items():
+            if value is None or value == [] or value == "":
+                continue
+            if name not in CUBE_FILTERS:
+                return None
+            if name == "flagged":
+                where.append("flagged = ?")
+                params.append(int(bool(value)))
+            else:
+                values = [str(v) for v in _as_list(value)]
+                where.append(f"{name} IN ({','.join('?' * len(values))})")
+                params.extend(values)
+        return " AND ".join(where) or "1", params
+
+    def _cube_total(self, conn: sqlite3.Connection, cube: tuple[str, list[Any]]) -> int:
+        (total,) = conn.execute(
+            f"SELECT coalesce(sum(n), 0) FROM ad_cube WHERE {cube[0]}", cube[1]
+        ).fetchone()
+        return int(total)
+
+    def _cube_facet(
+        self, conn: sqlite3.Connection, cube: tuple[str, list[Any]], facet: str, size: int
+    ) -> list[tuple[str, int]]:
+        if facet == "indicator_categories":
+            table, col = "ad_cube_cat", "category"
+        else:
+            table, col = "ad_cube", facet
+        rows = conn.execute(
+            f"SELECT {col} AS v, sum(n) AS c FROM {table} WHERE {cube[0]} AND {col} IS NOT ?"
+            " GROUP BY v HAVING c > 0 ORDER BY c DESC, v LIMIT ?",
+            [*cube[1], CUBE_NULL, size],
+        )
+        return [(r[0], int(r[1])) for r in rows]
+
     def count(self, **filters: Any) -> int:
         where, params = self._where(filters)
+        cube = self._cube_where(filters)
+        if cube is not None:
+            return self._cube_total(self._db, cube)
         return int(
             self._db.execute(
-                f"SELECT count(*) FROM ads a WHERE {' AND '.join(where) or '1'}", params
+                f"SELECT count(*) FROM ad_meta a WHERE {' AND '.join(where) or '1'}", params
             ).fetchone()[0]
         )
 
@@ -894,7 +1031,7 @@ class SqliteAdStore(AdStore):
     # -- retention and stats -------------------------------------------
     def purge_candidates(self, last_seen_before: str, limit: int = 1000) -> list[str]:
         rows = self._db.execute(
-            "SELECT ad_id FROM ads WHERE last_seen < ? AND flagged = 0"
+            "SELECT ad_id FROM ad_meta WHERE last_seen < ? AND flagged = 0"
             " AND review_status IN ('open', 'dismissed') ORDER BY last_seen, ad_id LIMIT ?",
             (utc_iso(last_seen_before), int(limit)),
         )
@@ -916,16 +1053,21 @@ class SqliteAdStore(AdStore):
     def stats(self) -> dict[str, Any]:
         db = self._db
         row = db.execute(
-            "SELECT count(*), coalesce(sum(processing = 'pending'), 0),"
-            " coalesce(sum(processing = 'done'), 0), coalesce(sum(flagged), 0),"
-            " coalesce(sum(crawl_status = 'gone'), 0) FROM ads"
+            "SELECT coalesce(sum(n), 0), coalesce(sum(n * (processing = 'pending')), 0),"
+            " coalesce(sum(n * (processing = 'done')), 0), coalesce(sum(n * flagged), 0),"
+            " coalesce(sum(n * (crawl_status = 'gone')), 0) FROM ad_cube"
         ).fetchone()
         by_source = {
-            r[0]: r[1] for r in db.execute("SELECT source, count(*) FROM ads GROUP BY source")
+            r[0]: r[1]
+            for r in db.execute(
+                "SELECT source, sum(n) AS c FROM ad_cube GROUP BY source HAVING c > 0"
+            )
         }
         by_review = {
             r[0]: r[1]
-            for r in db.execute("SELECT review_status, count(*) FROM ads GROUP BY review_status")
+            for r in db.execute(
+                "SELECT review_status, sum(n) AS c FROM ad_cube GROUP BY review_status HAVING c > 0"
+            )
         }
         clusters = db.execute("SELECT count(*) FROM clusters").fetchone()[0]
         versions = db.execute("SELECT count(*) FROM ad_versions").fetchone()[0]

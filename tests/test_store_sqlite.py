@@ -161,3 +161,138 @@ def test_index_command_on_opensearch(settings, opensearch_url, capsys):
     assert "adscan-ads: adscan-ads-v1 -> adscan-ads-v2 (0 documents)" in capsys.readouterr().out
     call_command("index", "stats")
     assert "adscan-ads-v2" in capsys.readouterr().out
+
+
+def _keeps(doc, filters):
+    return all(
+        doc[name] == value if name == "flagged" else doc[name] in value
+        for name, value in filters.items()
+    )
+
+
+def _all_ids(store):
+    return [h["ad_id"] for h in store.search(SearchQuery(sort="ad_id", size=10_000)).hits]
+
+
+FACETS = ["source", "city", "risk_band", "indicator_categories"]
+
+
+def _churn(store):
+    """New, re-seen and changed ads, enrichments, reviews, gone ads and deletions."""
+    cities = ["Utrecht", "Breda", None]
+    store.upsert_observations(
+        {**_obs(i), "source": f"s{i % 3}", "city": cities[i % 3], "text": f"tekst {i % 4}"}
+        for i in range(120)
+    )
+    ids = _all_ids(store)
+    store.write_enrichments(
+        {
+            "ad_id": a,
+            "risk": (n % 10) / 10,
+            "flagged": n % 10 >= 7,
+            "indicators": [{"id": f"i{n % 4}", "category": f"c{n % 3}"}] if n % 5 else [],
+        }
+        for n, a in enumerate(ids)
+    )
+    store.upsert_observations(
+        {**_obs(i), "source": f"s{i % 3}", "city": "Breda", "text": "anders"}
+        for i in range(0, 120, 7)
+    )  # changed: pending again, city moved
+    store.write_enrichments([{"ad_id": ids[3], "indicators": [], "risk": 0.95, "flagged": True}])
+    store.set_review_status(ids[:30], "dismissed")
+    store.mark_gone("s1", ids[:60])
+    store.delete_ads(ids[100:110])
+    return _all_ids(store)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"flagged": True, "review_status": ["open"]}, {"source": ["s0", "s2"], "city": ["Breda"]}],
+)
+def test_counters_match_the_documents(sqlite_store, filters):
+    """Totals and facets from the trigger-kept counters equal a count over the documents."""
+    ids = _churn(sqlite_store)
+    docs = [d for d in sqlite_store.get_ads(ids) if _keeps(d, filters)]
+    result = sqlite_store.search(SearchQuery(filters=filters, facets=FACETS, facet_size=50))
+    assert result.total == len(docs) == sqlite_store.count(**filters)
+    for facet in FACETS:
+        expected: dict[str, int] = {}
+        for doc in docs:
+            values = set(doc[facet]) if facet == "indicator_categories" else {doc[facet]}
+            for value in values - {None}:
+                expected[value] = expected.get(value, 0) + 1
+        assert dict(result.facets[facet]) == expected, facet
+    # The same figures through the row path (a filter the counters cannot answer).
+    rows = sqlite_store.search(
+        SearchQuery(filters={**filters, "risk_min": 0.0}, facets=FACETS, facet_size=50)
+    )
+    assert rows.total == sum(1 for d in docs if d["risk"] is not None)
+    stats = sqlite_store.stats()
+    assert stats["ads"] == len(ids) == 110
+    assert stats["gone"] == sum(1 for d in sqlite_store.get_ads(ids) if d["crawl_status"] == "gone")
+
+
+def test_large_match_sets_sample_facets_but_keep_totals_and_pages(sqlite_store, monkeypatch):
+    import index.sqlite_store as module
+
+    sqlite_store.upsert_observations(
+        {**_obs(i), "city": ["Utrecht", "Breda"][i % 2], "text": "gemeen woord"} for i in range(400)
+    )
+    query = SearchQuery(text="gemeen", sort="ad_id", size=30, facets=["city"], histogram="day")
+    exact = sqlite_store.search(query)
+    monkeypatch.setattr(module, "FACET_SAMPLE", 50)
+    sampled = sqlite_store.search(query)
+    assert sampled.total == exact.total == 400
+    assert [h["ad_id"] for h in sampled.hits] == [h["ad_id"] for h in exact.hits]
+    assert sampled.next_after == exact.next_after
+    assert dict(exact.facets["city"]) == {"Utrecht": 200, "Breda": 200}
+    # Estimates from a sample of about 50 ads, scaled to the total.
+    estimate = dict(sampled.facets["city"])
+    assert set(estimate) == {"Utrecht", "Breda"} and 360 <= sum(estimate.values()) <= 440
+    assert sum(n for _, n in sampled.histogram) == pytest.approx(400, abs=20)
+    # Text-free: counters are exact, the histogram is sampled.
+    plain = sqlite_store.search(SearchQuery(facets=["city"], histogram="day", size=5))
+    assert plain.total == 400 and dict(plain.facets["city"]) == {"Utrecht": 200, "Breda": 200}
+    assert sum(n for _, n in plain.histogram) == pytest.approx(400, abs=20)
+    # Deep pages of a large match set still visit every ad once.
+    seen, after = [], None
+    while True:
+        page = sqlite_store.search(
+            SearchQuery(text="gemeen", sort="risk", size=70, search_after=after)
+        )
+        seen += [h["ad_id"] for h in page.hits]
+        if page.next_after is None:
+            break
+        after = page.next_after
+    assert len(seen) == len(set(seen)) == 400
+
+
+def test_version_1_file_is_migrated_in_place(tmp_path):
+    """A file of schema 1 (no ad_meta, no counters) gets them filled on open."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    with open_store(url) as store:
+        store.setup()
+        store.upsert_observations(_obs(i) for i in range(20))
+        ids = _all_ids(store)
+        store.write_enrichments(
+            {"ad_id": a, "risk": 0.9, "flagged": True, "indicators": [{"id": "x", "category": "c"}]}
+            for a in ids[:5]
+        )
+        db = store._db
+        for name in ("meta_cube_insert", "meta_cube_delete", "meta_cube_update", "ads_meta_insert",
+                     "ads_meta_delete", "ads_meta_update"):  # fmt: skip
+            db.execute(f"DROP TRIGGER {name}")
+        for name in ("ad_meta", "ad_cube", "ad_cube_cat"):
+            db.execute(f"DROP TABLE {name}")
+        db.execute("CREATE INDEX ads_city ON ads(city)")
+        db.execute("PRAGMA user_version = 1")
+    with open_store(url) as store:
+        assert store._db.execute("PRAGMA user_version").fetchone()[0] == 2
+        result = store.search(
+            SearchQuery(filters={"flagged": True}, facets=["indicator_categories"])
+        )
+        assert result.total == 5 and result.facets["indicator_categories"] == [("c", 5)]
+        assert store.search(SearchQuery(text="titel", size=0)).total == 20
+        assert store.count() == 20 and store.stats()["ads"] == 20
+        names = {r[0] for r in store._db.execute("SELECT name FROM sqlite_master")}
+        assert "ads_city" not in names
