@@ -104,7 +104,7 @@ class Deployment:
             run["processing"] = json.loads(run["processing"] or "{}")
         return runs
 
-    def wait_for(self, what, timeout: float = 30.0):
+    def wait_for(self, what, timeout: float = 90.0):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = what()
