@@ -7,7 +7,7 @@ import random
 import pytest
 
 from benchmarks.bench_link import pairwise_scores
-from classifier.link import IdentifierLinker, IncrementalLinker
+from classifier.link import IdentifierLinker, IncrementalLinker, phash_chunks, text_signature
 from index import make_ad_id, open_store
 from tests.test_link_batch import template_ad
 
@@ -117,7 +117,10 @@ def test_near_photo_and_template_text_link_to_stored_ads(store):
     reasons = sorted(link.reason for link in result.links)
     assert reasons[0] == "near-identical photo (Hamming 3)"
     assert reasons[1].startswith("near-identical text (Jaccard ")
-    assert len(result.keys[p2]["phash_chunks"]) == 4 and len(result.keys[t2]["text_bands"]) == 32
+    assert result.keys[p2]["phash_chunks"] == phash_chunks("c3a58e0f1234567f")
+    # The keys stored for the ad are the public signature's, batch or not.
+    expected = text_signature(template_ad("Bella", "Zwolle", "200 euro")["text"]).bands
+    assert result.keys[t2]["text_bands"] == expected and len(expected) == 32
 
 
 def test_rerun_after_a_crash_gives_the_same_clusters(store):

@@ -391,15 +391,19 @@ class IncrementalLinker:
         hashes: dict[str, np.ndarray] = {}
         band_holders: dict[str, list[str]] = {}
         for aid, ad in batch.items():
+            result.keys.setdefault(aid, {})["text_bands"] = []
             h = K.shingle_hashes(ad.get("text"), ad_names(ad), ad_places(ad))
-            bands: list[str] = []
             if len(h) >= K.MIN_SHINGLES:
                 hashes[aid] = h
-                sig = K.minhash_many([h], max(K.NUM_PERM, p.n_bands * p.band_rows))
-                bands = K.band_keys(K.band_values(sig, p.n_bands, p.band_rows)[0])
-            result.keys.setdefault(aid, {})["text_bands"] = bands
-            for key in bands:
-                band_holders.setdefault(key, []).append(aid)
+        if hashes:
+            # One MinHash pass for the whole batch.
+            sigs = K.minhash_many(list(hashes.values()), max(K.NUM_PERM, p.n_bands * p.band_rows))
+            values = K.band_values(sigs, p.n_bands, p.band_rows)
+            for aid, row in zip(hashes, values, strict=True):
+                bands = K.band_keys(row)
+                result.keys[aid]["text_bands"] = bands
+                for key in bands:
+                    band_holders.setdefault(key, []).append(aid)
         if not band_holders:
             return
         counts = self.store.key_counts("text_band", list(band_holders))
