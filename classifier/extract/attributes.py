@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+from classifier.extract._scan import (
+    ascii_fold_safe,
+    digit_windows,
+    finditer_at,
+    finditer_in,
+    lowered,
+)
 
 __all__ = ["AgeMatch", "NameMatch", "PriceMatch", "find_ages", "find_names", "find_prices"]
 
@@ -155,7 +165,7 @@ def find_prices(text: str) -> list[PriceMatch]:
     """
     out: list[PriceMatch] = []
     unit_first_end = -1
-    for m in _PRICE.finditer(text):
+    for m in finditer_in(_PRICE, text, digit_windows(text)):
         if m["bamt"] is not None:
             amount, cur = m["bamt"], m["bcur1"] or m["bcur2"]
             unit, minutes = _dur_of(m, "b", m.start(), m.start("bamt"))
@@ -249,13 +259,19 @@ def find_ages(text: str) -> list[AgeMatch]:
     >>> find_ages("€50 per 15 min, 1.65 m")
     []
     """
+    return list(_ages(text))
+
+
+@lru_cache(maxsize=32)
+def _ages(text: str) -> tuple[AgeMatch, ...]:
+    # Remembered: extract_all and indicators.match both ask for the ages of the same ad.
     out = []
-    for m in _AGE.finditer(text):
+    for m in finditer_in(_AGE, text, digit_windows(text, "age")):
         g = m.lastgroup or ""
         age = int(m[g])
         if 12 <= age <= 80:
             out.append(AgeMatch(age, m.start(g), m.end(g)))
-    return out
+    return tuple(out)
 
 
 _NAME = re.compile(
@@ -264,6 +280,28 @@ _NAME = re.compile(
     r"(?P<n1>[A-Z][a-zà-ÿ]{2,15}|[A-Z]{3,12}\b)"
     r"|\b(?P<n2>[A-Z][a-zà-ÿ]{2,15})\s*\(\d{2}\)"
 )
+# Where a _NAME match can start: a cue word (lower-cased text) or a name before "(dd)".
+_NAME_CUE = re.compile(
+    r"ik\s|mijn\s|my\s|name|naam|i\s|i'?m|call\s|noem\s|this\s|it'?s|je\s|soy\s|sono\s"
+)
+_AGE_PAREN = re.compile(r"\(\d{2}\)")
+
+
+def _names(text: str) -> Iterable[re.Match[str]]:
+    """``_NAME.finditer(text)``, trying only where a match can start."""
+    if not ascii_fold_safe(text):
+        return _NAME.finditer(text)
+    starts = [m.start() for m in _NAME_CUE.finditer(lowered(text))]
+    if "(" in text:
+        for m in _AGE_PAREN.finditer(text):
+            q = m.start()
+            while q > 0 and text[q - 1].isspace():
+                q -= 1
+            starts.extend(range(max(0, q - 16), max(0, q - 2)))
+        starts.sort()
+    return finditer_at(_NAME, text, starts)
+
+
 _NOT_A_NAME = {
     "new", "nieuw", "ready", "here", "hier", "back", "terug", "available", "beschikbaar",
     "sweet", "sexy", "hot", "young", "jong", "the", "een", "very", "real", "your", "just",
@@ -289,7 +327,7 @@ def find_names(text: str) -> list[NameMatch]:
     ['Lisa', 'Anna', 'Mia']
     """
     out = []
-    for m in _NAME.finditer(text):
+    for m in _names(text):
         g = m.lastgroup or ""
         raw = m[g]
         if raw.lower() in _NOT_A_NAME:

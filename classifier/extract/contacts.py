@@ -7,8 +7,10 @@ Handles are reported as ``platform:value`` (``telegram:lisa_nl``,
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
+from classifier.extract._scan import ascii_fold_safe, finditer_at, lowered
 from classifier.extract.phones import find_phones
 
 __all__ = ["ContactMatch", "find_emails", "find_handles", "find_urls"]
@@ -49,12 +51,16 @@ _EMAIL_OBF = re.compile(
     rf"(?P<domain>[\w-]{{2,63}})\s*{_DOT_WORD}\s*(?P<tld>{_TLDS})\b",
     re.I,
 )
-_OBF_HINT = re.compile(r"[\(\[\{<]\s*(?:at|@)|\s(?:at|@)\s", re.I)
+# Same as [\(\[\{<]\s*(?:at|@)|\s(?:at|@)\s, written to start with a character class so
+# that the regex engine skips quickly to the few places worth trying.
+_OBF_HINT = re.compile(r"[\(\[\{<\s](?:(?<=[\(\[\{<])\s*(?:at|@)|(?<=\s)(?:at|@)\s)", re.I)
 _URL = re.compile(
     rf"(?:https?://|www\.)[^\s<>\"'()\[\]]+|(?<![\w@.-])[a-z0-9][a-z0-9-]{{0,62}}(?:\.[a-z0-9-]{{1,63}})*"
     rf"\.(?:{_TLDS})\b(?:/[^\s<>\"'()\[\]]*)?",
     re.I,
 )
+# Every URL match holds "://", "www." or ".<tld>" followed by a word boundary.
+_URL_GATE = re.compile(rf"[.:](?:(?<=:)//|(?<=\.)(?:{_TLDS})\b|(?<=www\.))", re.I)
 _URL_TRAIL = ".,;:!?*~"
 _NAME = r"[A-Za-z0-9_][A-Za-z0-9_.-]{1,40}"
 _LINK_HANDLE = re.compile(
@@ -64,6 +70,8 @@ _LINK_HANDLE = re.compile(
     r"(?P<name>\+?[A-Za-z0-9_.%-]{2,64})",
     re.I,
 )
+# Every host above holds ".me", ".com" or ".am".
+_LINK_GATE = re.compile(r"\.(?:me|com|am)", re.I)
 _HOSTS = {
     "wa.me": "whatsapp", "api.whatsapp.com": "whatsapp", "t.me": "telegram",
     "telegram.me": "telegram", "snapchat.com": "snapchat", "instagram.com": "instagram",
@@ -77,6 +85,9 @@ _LABEL = re.compile(
     r"(?:\s*(?:[:=>\-–]+|\bme\b|\bon\b|\bop\b|\bis\b|\bnaam\b|\bname\b|\bid\b|\bat\b|\bvia\b))*\s*",
     re.I,
 )
+# Every label match starts with one of these (case-insensitively), or with a short label before ":"/"=".
+_LABEL_STARTS = ("whats", "telegram", "snap", "insta", "only", "twitter", "signal", "wechat", "kik")
+_SHORT_LABEL = re.compile(r"(?:wa|tg|sc|ig|of)\s*[:=]")
 _LABELS = {
     "whatsapp": "whatsapp", "whats app": "whatsapp", "wa": "whatsapp", "telegram": "telegram",
     "tg": "telegram", "snapchat": "snapchat", "snap chat": "snapchat", "snap": "snapchat",
@@ -104,7 +115,9 @@ def find_emails(text: str) -> list[ContactMatch]:
     >>> [m.value for m in find_emails("Mail Lisa@Example.NL of lisa (at) voorbeeld (punt) nl")]
     ['lisa@example.nl', 'lisa@voorbeeld.nl']
     """
-    found = [ContactMatch(m.group().lower(), m.start(), m.end()) for m in _EMAIL.finditer(text)]
+    found = []
+    if "@" in text:
+        found = [ContactMatch(m.group().lower(), m.start(), m.end()) for m in _EMAIL.finditer(text)]
     if _OBF_HINT.search(text):
         taken = [(m.start, m.end) for m in found]
         for m in _EMAIL_OBF.finditer(text):
@@ -124,7 +137,9 @@ def find_urls(text: str) -> list[ContactMatch]:
     >>> [m.value for m in find_urls("Zie https://t.me/lisa_nl. of www.Lisa.nl! mail a@b.nl")]
     ['https://t.me/lisa_nl', 'www.Lisa.nl']
     """
-    out = []
+    out: list[ContactMatch] = []
+    if not _URL_GATE.search(text):
+        return out
     for m in _URL.finditer(text):
         value = m.group().rstrip(_URL_TRAIL)
         if "." not in value.split("//")[-1]:
@@ -151,7 +166,7 @@ def find_handles(text: str, default_region: str = "NL") -> list[ContactMatch]:
     ['telegram:lisa_nl', 'whatsapp:+31612345678', 'telegram:anna']
     """
     found: list[ContactMatch] = []
-    for m in _LINK_HANDLE.finditer(text):
+    for m in _LINK_HANDLE.finditer(text) if _LINK_GATE.search(text) else ():
         host = m["host"].lower().split("/")[0]
         platform = _HOSTS.get(host, host)
         name = m["name"].rstrip(_URL_TRAIL)
@@ -161,7 +176,7 @@ def find_handles(text: str, default_region: str = "NL") -> list[ContactMatch]:
                 continue
             value = name.lower().lstrip("@")
         found.append(ContactMatch(f"{platform}:{value}", m.start(), m.start("name") + len(name)))
-    for m in _LABEL.finditer(text):
+    for m in _labels(text):
         label = (m["long"] or m["short"]).lower()
         platform = _LABELS.get(label) or _LABELS.get(re.sub(r"\s+", " ", label), "")
         if not platform or any(f.start <= m.start() < f.end for f in found):
@@ -187,6 +202,20 @@ def find_handles(text: str, default_region: str = "NL") -> list[ContactMatch]:
         )
     found.sort(key=lambda c: c.start)
     return found
+
+
+def _labels(text: str) -> Iterable[re.Match[str]]:
+    """``_LABEL.finditer(text)``, trying only where a label word starts."""
+    if not ascii_fold_safe(text):
+        return _LABEL.finditer(text)
+    low = lowered(text)
+    starts = [m.start() for m in _SHORT_LABEL.finditer(low)] if ":" in low or "=" in low else []
+    for word in _LABEL_STARTS:
+        i = low.find(word)
+        while i != -1:
+            starts.append(i)
+            i = low.find(word, i + 1)
+    return finditer_at(_LABEL, text, sorted(starts))
 
 
 def _phone_value(name: str, region: str) -> str | None:
