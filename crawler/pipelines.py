@@ -15,6 +15,8 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 
 from crawler.archive import WarcArchive
 from crawler.images import ImageRejected, store_image
@@ -93,6 +95,8 @@ class ArchivePipeline:
         self.max_pixels = max_pixels
         self.warc: WarcArchive | None = None
         self._image_cache: dict[str, dict[str, Any] | None] = {}
+        # Photos being downloaded now: ads that share one wait instead of fetching it again.
+        self._image_waiters: dict[str, list[Deferred[dict[str, Any] | None]]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchivePipeline:
@@ -148,6 +152,22 @@ class ArchivePipeline:
     async def _fetch_image(self, url: str) -> dict[str, Any] | None:
         if url in self._image_cache:
             return self._image_cache[url]
+        waiters = self._image_waiters.get(url)
+        if waiters is not None:
+            waiting: Deferred[dict[str, Any] | None] = Deferred()
+            waiters.append(waiting)
+            return await maybe_deferred_to_future(waiting)
+        self._image_waiters[url] = []
+        info = None
+        try:
+            info = await self._download_image(url)
+        finally:
+            self._image_cache[url] = info
+            for waiting in self._image_waiters.pop(url):
+                waiting.callback(info)
+        return info
+
+    async def _download_image(self, url: str) -> dict[str, Any] | None:
         info = None
         try:
             response: Response = await self.crawler.engine.download_async(
@@ -179,7 +199,6 @@ class ArchivePipeline:
                     ]
                     self.warc.write_response(url, response.status, headers, response.body)
                     self.crawler.stats.inc_value("adscan/images_stored")
-        self._image_cache[url] = info
         return info
 
 

@@ -70,6 +70,44 @@ def failure_reason(failure: Failure) -> str:
     return "download_error"
 
 
+#: Debian's Chromium; adscan never downloads a browser (no ``playwright install``).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def skip_heavy_resources(request: Any) -> bool:
+    """Playwright request filter: the browser skips images, media and fonts.
+
+    Photos are fetched once by the archive pipeline; the browser fetching them
+    too would double the load on the advertiser's server.
+    """
+    return request.resource_type in {"image", "media", "font"}
+
+
+def browser_settings(max_pages: int) -> dict[str, Any]:
+    """Scrapy settings that send ``meta={"playwright": True}`` requests through Chromium.
+
+    Only a source with ``javascript: true`` gets them; other requests of that
+    crawl (robots.txt, photos) still use Scrapy's own downloader.
+    """
+    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    return {
+        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+        "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": CHROMIUM, "args": list(CHROMIUM_ARGS)},
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": max_pages,
+        "PLAYWRIGHT_ABORT_REQUEST": skip_heavy_resources,
+    }
+
+
 class ProfileSpider(scrapy.Spider):
     """Listing pages -> ad pages -> :class:`AdItem`, as the profile's selectors say."""
 
@@ -108,30 +146,8 @@ class ProfileSpider(scrapy.Spider):
         if prof.user_agent:
             s.set("USER_AGENT", prof.user_agent, priority="spider")
         if prof.javascript:
-            s.set(
-                "DOWNLOAD_HANDLERS",
-                {
-                    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-                    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-                },
-                priority="spider",
-            )
-            s.set("PLAYWRIGHT_BROWSER_TYPE", "chromium", priority="spider")
-            s.set(
-                "PLAYWRIGHT_LAUNCH_OPTIONS",
-                {
-                    "executable_path": "/usr/bin/chromium",
-                    "args": [
-                        "--headless",
-                        "--no-sandbox",
-                        "--disable-gpu",
-                        "--disable-background-networking",
-                        "--disable-component-update",
-                        "--no-first-run",
-                    ],
-                },
-                priority="spider",
-            )
+            for key, value in browser_settings(pol.concurrency).items():
+                s.set(key, value, priority="spider")
         spider.run_id = s.get("ADSCAN_RUN_ID") or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         return spider
 
