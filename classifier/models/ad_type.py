@@ -1,0 +1,175 @@
+"""The ad-type model: escort, massage, job (recruitment) or other.
+
+Word and character n-grams (TF-IDF) side by side with the sentence embedding,
+one class-balanced logistic regression over both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, make_pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from ..exceptions import ClassifierError
+
+__all__ = ["AdTypeModel", "clean_ad_text"]
+
+# Site chrome that says nothing about the ad. Most job pages in the DIG corpus
+# are "ad could not be found" pages listing other job ads: left in, the phrase
+# itself would become the job signal.
+_BOILERPLATE = re.compile(
+    r"the requested ad could not be found\.?"
+    r"|this (?:ad|posting) has been (?:deleted|removed|flagged)[^.\n]*\.?"
+    r"|\bbackpage\.com\b|\bcraigslist\b|\bposting id: ?\d+"
+    r"|do not contact (?:me|this poster) with unsolicited services or offers",
+    re.I,
+)
+
+
+def clean_ad_text(text: str) -> str:
+    """The ad text without site boilerplate, whitespace collapsed.
+
+    Examples
+    --------
+    >>> clean_ad_text("Seattle - backpage.com  The requested ad could not be found.  Drivers wanted")
+    'Seattle - Drivers wanted'
+    """
+    return " ".join(_BOILERPLATE.sub(" ", text or "").split())
+
+
+def _clean_all(texts) -> list[str]:
+    return [clean_ad_text(t if isinstance(t, str) else "") for t in texts]
+
+
+class AdTypeModel(ClassifierMixin, BaseEstimator):
+    """Tell what kind of ad a text is: ``escort``, ``massage``, ``job`` or ``other``.
+
+    Parameters
+    ----------
+    C : float
+        Inverse regularisation strength of the logistic regression.
+    use_embeddings : bool
+        Add the sentence embedding to the n-gram features.
+    embedding_weight : float
+        Scale of the embedding block relative to the TF-IDF blocks.
+    n_features : int
+        Hash buckets of each n-gram block (keeps the artefact small).
+    embedder_params : dict, optional
+        Parameters of the :class:`~classifier.embed.SentenceEmbedder` used when
+        ``predict`` gets no precomputed embeddings.
+
+    Examples
+    --------
+    >>> texts = ["Hiring drivers, weekly pay, apply now", "Relaxing full body massage, spa",
+    ...          "Sexy new girl in town, incall outcall", "Selling my old bike, good price"] * 3
+    >>> labels = ["job", "massage", "escort", "other"] * 3
+    >>> m = AdTypeModel(use_embeddings=False).fit(texts, labels)
+    >>> m.predict(["We are hiring warehouse workers, apply today"])
+    ['job']
+    """
+
+    def __init__(
+        self,
+        C: float = 10.0,
+        use_embeddings: bool = True,
+        embedding_weight: float = 1.0,
+        n_features: int = 2**15,
+        embedder_params: dict | None = None,
+    ):
+        self.C = C
+        self.use_embeddings = use_embeddings
+        self.embedding_weight = embedding_weight
+        self.n_features = n_features
+        self.embedder_params = embedder_params
+
+    def _vectorizer(self) -> FeatureUnion:
+        # Hashed n-grams: the artefact keeps no vocabulary, so no word, name
+        # or number from the (real, personal) training ads ends up in the repo.
+        def block(**kw):
+            return make_pipeline(
+                HashingVectorizer(
+                    n_features=self.n_features,
+                    alternate_sign=False,
+                    norm=None,
+                    dtype=np.float32,
+                    **kw,
+                ),
+                TfidfTransformer(sublinear_tf=True),
+            )
+
+        return FeatureUnion(
+            [
+                ("words", block(ngram_range=(1, 2))),
+                ("chars", block(analyzer="char_wb", ngram_range=(2, 5))),
+            ]
+        )
+
+    def fit(self, X: Sequence[str], y: Sequence[str], embeddings: np.ndarray | None = None):
+        """Learn from ad texts ``X`` and their types ``y``; returns self."""
+        texts = list(X)
+        y = np.asarray(y, dtype=object)
+        self.vectorizer_ = self._vectorizer()
+        features = self.vectorizer_.fit_transform(_clean_all(texts))
+        if self.use_embeddings:
+            emb = self._embeddings(texts, embeddings, fitting=True)
+            self.embedding_dim_ = emb.shape[1]
+            features = sparse.hstack([features, sparse.csr_matrix(emb * self.embedding_weight)])
+        self.classifier_ = LogisticRegression(C=self.C, max_iter=3000, class_weight="balanced").fit(
+            features.tocsr(), y
+        )
+        self.classes_ = self.classifier_.classes_
+        return self
+
+    def _embeddings(self, texts, embeddings, fitting=False) -> np.ndarray:
+        if embeddings is None:
+            if not hasattr(self, "embedder_") or fitting:
+                from ..embed import SentenceEmbedder
+
+                self.embedder_ = SentenceEmbedder(**(self.embedder_params or {})).fit()
+            embeddings = self.embedder_.transform(texts)
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        if embeddings.shape[0] != len(texts):
+            raise ClassifierError(
+                f"Got {embeddings.shape[0]} embeddings for {len(texts)} texts; pass one embedding per text."
+            )
+        dim = getattr(self, "embedding_dim_", None)
+        if dim is not None and embeddings.shape[1] != dim:
+            raise ClassifierError(
+                f"The ad-type model was trained on {dim}-dimensional embeddings but got "
+                f"{embeddings.shape[1]}-dimensional ones (another ADSCAN_EMBEDDING_MODEL?); "
+                "run `adscan train ad-type` with this embedding model."
+            )
+        return embeddings
+
+    def _features(self, texts, embeddings):
+        check_is_fitted(self, "classifier_")
+        texts = list(texts)
+        features = self.vectorizer_.transform(_clean_all(texts))
+        if self.use_embeddings:
+            emb = self._embeddings(texts, embeddings)
+            features = sparse.hstack([features, sparse.csr_matrix(emb * self.embedding_weight)])
+        return features.tocsr()
+
+    def predict_proba(self, X: Sequence[str], embeddings: np.ndarray | None = None) -> np.ndarray:
+        """Probability of each type in ``classes_`` order, one row per text."""
+        if len(X) == 0:
+            check_is_fitted(self, "classifier_")
+            return np.zeros((0, len(self.classes_)))
+        return self.classifier_.predict_proba(self._features(X, embeddings))
+
+    def predict(self, X: Sequence[str], embeddings: np.ndarray | None = None) -> list[str]:
+        """The most likely type of each text."""
+        proba = self.predict_proba(X, embeddings)
+        return [str(self.classes_[i]) for i in proba.argmax(axis=1)]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("embedder_", None)  # rebuilt on demand; never pickle a network or a cache
+        return state

@@ -1,0 +1,1 @@
+"""Training and evaluation of the ad-type and risk models on the real corpora."""
