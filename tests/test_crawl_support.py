@@ -171,6 +171,11 @@ class TinySite:
                     site.requests[self.path] += 1
                 site.handle(self)
 
+            def do_POST(self) -> None:
+                with site._lock:
+                    site.requests[f"POST {self.path}"] += 1
+                site.handle(self)
+
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"

@@ -6,19 +6,26 @@ file; ``scrapy crawl <source>`` runs a profile from ``crawler/profiles/``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
 from scrapy.exceptions import CloseSpider, IgnoreRequest
-from scrapy.http import FormRequest, Response, TextResponse
+from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.items import AdItem
+from crawler.login import (
+    LoginFailed,
+    check_logged_in,
+    credentials,
+    form_request,
+    is_login_form,
+    login_url,
+)
 from crawler.profiles import SiteProfile, load_profile
 from crawler.state import crawl_resources
 
@@ -154,15 +161,35 @@ class ProfileSpider(scrapy.Spider):
     # -- start and login -------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
         if self.profile.login is not None:
-            yield scrapy.Request(
-                urljoin(self.profile.base_url + "/", self.profile.login.url),
-                callback=self.login,  # type: ignore[arg-type]
-                errback=self.on_listing_error,
-                dont_filter=True,
-            )
-            return
+            try:
+                await self._log_in()
+            except LoginFailed as exc:
+                self.crawler.stats.inc_value("adscan/login/failed")
+                self.logger.error("%s", exc)
+                raise CloseSpider(str(exc)) from None
+            self.crawler.stats.inc_value("adscan/login/ok")
         for request in self._start_listing_requests():
             yield request
+
+    async def _log_in(self) -> None:
+        """Post the login form through the downloader (cookies, redirects, robots apply)."""
+        login = self.profile.login
+        assert login is not None
+        user, password = credentials(login)
+        url = login_url(self.profile.base_url, login)
+        engine = self.crawler.engine
+        try:
+            page = await engine.download_async(scrapy.Request(url, dont_filter=True))
+            request = form_request(page, login, user, password)
+            after = await engine.download_async(request)
+        except LoginFailed:
+            raise
+        except Exception as exc:
+            raise LoginFailed(
+                f"login_failed: the login at {url} could not be fetched "
+                f"({failure_reason(Failure(exc))}); check login.url and the site"
+            ) from None
+        check_logged_in(after, login)
 
     def _start_listing_requests(self) -> list[scrapy.Request]:
         return [self._listing_request(url) for url in self.profile.absolute_start_urls()]
@@ -183,33 +210,6 @@ class ProfileSpider(scrapy.Spider):
             priority=10,
         )
 
-    def login(self, response: TextResponse) -> Any:
-        login = self.profile.login
-        assert login is not None
-        user = os.environ.get(login.username_env)
-        password = os.environ.get(login.password_env)
-        if not user or not password:
-            self.crawler.stats.inc_value("adscan/login/missing_credentials")
-            raise CloseSpider(
-                f"login_failed: set environment variables {login.username_env} and {login.password_env}"
-            )
-        return FormRequest.from_response(
-            response,
-            formdata={login.username_field: user, login.password_field: password},
-            callback=self.after_login,
-            errback=self.on_listing_error,
-            dont_filter=True,
-        )
-
-    def after_login(self, response: Response) -> Any:
-        login = self.profile.login
-        assert login is not None
-        if login.success_css and not response.css(login.success_css):
-            self.crawler.stats.inc_value("adscan/login/failed")
-            raise CloseSpider("login_failed: the page after login lacks the success marker")
-        self.crawler.stats.inc_value("adscan/login/ok")
-        yield from self._start_listing_requests()
-
     # -- listings --------------------------------------------------------
     def parse_listing(self, response: Response) -> Any:
         self.listings_pending.discard(response.meta.get("listing_key", ""))
@@ -217,6 +217,9 @@ class ProfileSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self.listings_failed += 1
             self._drop("not_html")
+            return
+        if self._session_lost(response):
+            self.listings_failed += 1
             return
         sel = self.profile.listing
         entries = []
@@ -313,6 +316,8 @@ class ProfileSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self._drop("not_html")
             return
+        if self._session_lost(response):
+            return
         text_response, repaired = repair_encoding(response)
         if repaired:
             self.crawler.stats.inc_value("adscan/repaired/encoding")
@@ -357,6 +362,15 @@ class ProfileSpider(scrapy.Spider):
         yield item
 
     # -- failures --------------------------------------------------------
+    def _session_lost(self, response: Response) -> bool:
+        """A source behind a login that shows its login form again: the session ran out."""
+        login = self.profile.login
+        if login is None or not is_login_form(response, login):
+            return False
+        self._drop("login_required")
+        self.logger.warning("Login form instead of content (session lost?): %s", response.url)
+        return True
+
     def _drop(self, reason: str) -> None:
         self.crawler.stats.inc_value(f"adscan/dropped/{reason}")
 

@@ -54,6 +54,12 @@ class Command(BaseCommand):
                 f"{summary['unchanged']} unchanged, {summary['gone']} gone; dropped: {dropped}; "
                 f"WARC {summary['warc_file']}"
             )
+        reason = str(summary.get("finish_reason") or "")
+        if reason.startswith("login_failed: "):
+            raise CommandError(
+                f"The crawl of {summary['source']} could not log in: "
+                f"{reason.removeprefix('login_failed: ')}."
+            )
         if not summary["finished_ok"]:
             raise CommandError(
                 f"The crawl of {summary['source']} stopped early ({summary['finish_reason']}); "
