@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -114,16 +115,22 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
         self._check_params()
         caps = self.caps()
         ad_ids: list[str] = []
+        # First holder of every key by the key's hash (no string kept: most keys
+        # are unique), and the holders of keys seen again by the key itself.
+        first: dict[str, dict[int, int]] = {k: {} for k in caps}
         groups: dict[str, dict[str, list[int]]] = {k: {} for k in caps}
-        img_ad: list[int] = []
-        img_hash: list[int] = []
+        img_ad = array("q")
+        img_hash = array("Q")
         text = _TextAccumulator(self.n_bands, self.band_rows)
         for i, ad in enumerate(ads):
             ad_ids.append(str(ad["ad_id"]) if ad.get("ad_id") is not None else str(i))
             ident = ad_identifiers(ad)
             for kind in caps:
                 for key in ident[kind]:
-                    groups[kind].setdefault(key, []).append(i)
+                    if key in groups[kind]:
+                        groups[kind][key].append(i)
+                    elif (j := first[kind].setdefault(hash(key), i)) != i:
+                        groups[kind][key] = [j, i]
             for ph in ident["image_phash"]:
                 img_ad.append(i)
                 img_hash.append(K.parse_phash(ph))
@@ -137,8 +144,8 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
         posts = UnionFind(n)
         self._link_texts(text, ad_ids, uf, links, rejected, posts)
         self._link_images(
-            np.array(img_ad, dtype=np.int64),
-            np.array(img_hash, dtype=np.uint64),
+            np.frombuffer(img_ad, dtype=np.int64) if img_ad else np.empty(0, np.int64),
+            np.frombuffer(img_hash, dtype=np.uint64) if img_hash else np.empty(0, np.uint64),
             ad_ids,
             uf,
             links,
@@ -159,7 +166,7 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
                 for m in members[1:]:
                     links.append(Link(ad_ids[first], ad_ids[m], kind, key, reason))
                     uf.union(first, m)
-        del groups
+        del groups, first
         roots = np.fromiter((uf.find(i) for i in range(n)), dtype=np.int64, count=n)
         _, first_index, labels = np.unique(roots, return_index=True, return_inverse=True)
         # Relabel by first appearance so labels read naturally (0 is the first ad's cluster).
@@ -241,24 +248,26 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
         if not len(img_ad):
             return
         values, inverse = np.unique(img_hash, return_inverse=True)
-        # ads of every distinct hash value
         order = np.argsort(inverse, kind="stable")
-        bounds = np.flatnonzero(np.diff(inverse[order])) + 1
-        ads_of = [np.unique(a) for a in np.split(img_ad[order], bounds)]
+        starts = np.searchsorted(inverse[order], np.arange(len(values) + 1))
+        counts = np.diff(starts)
+
+        def ads_of(u: int) -> np.ndarray:
+            return np.unique(img_ad[order[starts[u] : starts[u + 1]]])
+
         pairs = near_pairs(values, self.phash_distance, self.n_chunks, self.chunk_cap)
         # Stock photos: a hash whose near neighbourhood spans too many ads.
-        reach = np.array([len(a) for a in ads_of], dtype=np.int64)
+        reach = counts.astype(np.int64)
         for u, v, _ in pairs:
-            reach[u] += len(ads_of[v])
-            reach[v] += len(ads_of[u])
+            reach[u] += counts[v]
+            reach[v] += counts[u]
         weak = reach > self.image_cap
         for u in np.flatnonzero(weak).tolist():
             rejected.append(
                 _rejected("image_near", f"{int(values[u]):016x}", int(reach[u]), self.image_cap)
             )
-        for u, members in enumerate(ads_of):
-            if weak[u] or len(members) < 2:
-                continue
+        for u in np.flatnonzero((counts > 1) & ~weak).tolist():
+            members = ads_of(u)
             key = f"{int(values[u]):016x}"
             for m in members[1:].tolist():
                 posts.union(int(members[0]), m)
@@ -275,7 +284,7 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
         for u, v, dist in pairs:
             if weak[u] or weak[v]:
                 continue
-            a, b = int(ads_of[u][0]), int(ads_of[v][0])
+            a, b = int(ads_of(u)[0]), int(ads_of(v)[0])
             if a != b:
                 posts.union(a, b)
             if a != b and uf.find(a) != uf.find(b):
@@ -310,27 +319,22 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
             return flat[starts[r] : ends[r]]
 
         # Identical normalised texts: one representative each, linked directly.
-        _, rep_of = np.unique(digests, return_inverse=True)
-        first_row: dict[int, int] = {}
-        reps = []
-        for r, g in enumerate(rep_of.tolist()):
-            if g in first_row:
-                a, b = idx[first_row[g]], idx[r]
-                uf.union(a, b)
-                posts.union(a, b)
-                links.append(
-                    Link(
-                        ad_ids[a],
-                        ad_ids[b],
-                        "text",
-                        f"{int(digests[r]):016x}",
-                        "identical text (Jaccard 1.00)",
-                    )
+        _, first_of, rep_of = np.unique(digests, return_index=True, return_inverse=True)
+        first_row = first_of[rep_of]
+        for r in np.flatnonzero(first_row != np.arange(len(digests))).tolist():
+            a, b = idx[int(first_row[r])], idx[r]
+            uf.union(a, b)
+            posts.union(a, b)
+            links.append(
+                Link(
+                    ad_ids[a],
+                    ad_ids[b],
+                    "text",
+                    f"{int(digests[r]):016x}",
+                    "identical text (Jaccard 1.00)",
                 )
-            else:
-                first_row[g] = r
-                reps.append(r)
-        reps_arr = np.array(reps, dtype=np.int64)
+            )
+        reps_arr = np.sort(first_of).astype(np.int64)
         tuf = UnionFind(len(idx))
         for band in range(bands.shape[1]):
             col = bands[reps_arr, band]
@@ -346,7 +350,7 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
                 if size > self.bucket_cap:
                     rejected.append(
                         _rejected(
-                            "text_band", f"b{band}:{int(sorted_col[s]):012x}", size, self.bucket_cap
+                            "text_band", f"b{band}:{int(sorted_col[s]):08x}", size, self.bucket_cap
                         )
                     )
                     continue
@@ -369,7 +373,7 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
                                     ad_ids[a],
                                     ad_ids[b],
                                     "text",
-                                    f"b{band}:{int(sorted_col[s]):012x}",
+                                    f"b{band}:{int(sorted_col[s]):08x}",
                                     f"near-identical text (Jaccard {sim:.2f})",
                                     round(sim, 4),
                                 )
@@ -431,11 +435,11 @@ class _TextAccumulator:
         self.n_bands, self.rows = n_bands, rows
         self.num_perm = max(K.NUM_PERM, n_bands * rows)
         self.pending: list[tuple[int, np.ndarray]] = []
-        self.idx: list[int] = []
+        self.idx = array("q")
         self.flat: list[np.ndarray] = []
         self.lengths: list[np.ndarray] = []
         self.bands: list[np.ndarray] = []
-        self.digests: list[int] = []
+        self.digests = array("Q")
 
     def add(self, i: int, text: str | None, names: list[str], places: list[str]) -> None:
         if not text:
@@ -455,7 +459,11 @@ class _TextAccumulator:
             return
         arrays = [h for _, h in self.pending]
         sig = K.minhash_many(arrays, self.num_perm)
-        self.bands.append(K.band_values(sig, self.n_bands, self.rows))
+        # The top 32 of the 48 band bits: half the memory; rare chance collisions
+        # only cost a Jaccard check.
+        self.bands.append(
+            (K.band_values(sig, self.n_bands, self.rows) >> np.uint64(16)).astype(np.uint32)
+        )
         self.idx.extend(i for i, _ in self.pending)
         self.flat.append(np.concatenate(arrays))
         self.lengths.append(
@@ -479,8 +487,22 @@ class _TextAccumulator:
         np.cumsum(lengths[:-1], out=starts[1:])
         return (
             self.idx,
-            np.concatenate(self.flat),
+            _drain(self.flat, np.uint32),
             starts,
-            np.concatenate(self.bands),
-            np.array(self.digests, dtype=np.uint64),
+            _drain(self.bands, np.uint32),
+            np.frombuffer(self.digests, dtype=np.uint64),
         )
+
+
+def _drain(chunks: list[np.ndarray], dtype: type) -> np.ndarray:
+    """Concatenate ``chunks`` while freeing each one: peak memory is the result
+    plus one chunk, not twice the data."""
+    total = sum(len(c) for c in chunks)
+    out = np.empty((total, *chunks[0].shape[1:]), dtype=dtype)
+    pos = 0
+    chunks.reverse()
+    while chunks:
+        c = chunks.pop()
+        out[pos : pos + len(c)] = c
+        pos += len(c)
+    return out
