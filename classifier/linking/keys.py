@@ -24,7 +24,6 @@ BAND_ROWS = 4
 #: is no evidence that two ads share an author.
 MIN_SHINGLES = 4
 
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 def _permutations(num_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
