@@ -156,7 +156,7 @@ CREATE INDEX IF NOT EXISTS meta_risk ON ad_meta(COALESCE(risk, -1.0), ad_id);
 CREATE INDEX IF NOT EXISTS meta_last_seen ON ad_meta(last_seen, ad_id);
 CREATE INDEX IF NOT EXISTS meta_first_seen ON ad_meta(first_seen, ad_id);
 CREATE INDEX IF NOT EXISTS meta_cluster_size ON ad_meta(cluster_size, ad_id);
-CREATE INDEX IF NOT EXISTS meta_ad_id ON ad_meta(ad_id);
+CREATE UNIQUE INDEX IF NOT EXISTS meta_ad_id ON ad_meta(ad_id);
 CREATE INDEX IF NOT EXISTS meta_cluster ON ad_meta(cluster_id);
 CREATE TABLE IF NOT EXISTS ad_cube (
     {", ".join(CUBE_DIMS)}, n INTEGER NOT NULL,

@@ -109,14 +109,30 @@ ROW_COLUMNS = (
     "ad_id", "source", "city", "ad_type", "review_status", "crawl_status", "processing",
     "flagged", "risk", "risk_band", "last_seen", "first_seen", "cluster_size", "cluster_id", "cats",
 )  # fmt: skip
+#: The ``ad_meta`` index that walks each sort order.
+SORT_INDEX = {
+    "risk": "meta_risk",
+    "last_seen": "meta_last_seen",
+    "first_seen": "meta_first_seen",
+    "cluster_size": "meta_cluster_size",
+    "ad_id": "meta_ad_id",
+}
 CLUSTER_SORTS = ("size", "risk_max", "n_cities", "last_seen", "growth")
 CHUNK = 500
 #: Ads per write transaction (bounded so a huge call does not hold the lock for long).
 WRITE_CHUNK = 1000
 
 
+#: One encoder for every write (``json.dumps`` with options builds a new one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if value is None:
+        return "null"
+    if not value and isinstance(value, list):
+        return "[]"
+    return _ENCODER.encode(value)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -827,19 +843,31 @@ class SqliteAdStore(AdStore):
                 "SELECT count(*) FROM ads_fts WHERE ads_fts MATCH ?", [match]
             ).fetchone()
             exact = matched <= FACET_SAMPLE
-            if exact:
+            if not exact and where:
+                # Filters may leave few of many matches: copy up to the limit first
+                # (it stops early when they leave many), count in full only then.
+                conn.execute(
+                    f"{copy} f.score, {copy_cols} FROM {fts} WHERE {where_sql} LIMIT ?",
+                    [match, *params, FACET_SAMPLE + 1],
+                )
+                (copied,) = conn.execute("SELECT count(*) FROM temp.search_rows").fetchone()
+                exact = copied <= FACET_SAMPLE
+                if not exact:
+                    conn.execute("DELETE FROM temp.search_rows")
+                    total = conn.execute(
+                        "SELECT count(*) FROM (SELECT rowid AS frid FROM ads_fts WHERE"
+                        f" ads_fts MATCH ?) f CROSS JOIN ad_meta a ON a.rid = f.frid WHERE {where_sql}",
+                        [match, *params],
+                    ).fetchone()[0]
+            elif exact:
                 conn.execute(
                     f"{copy} f.score, {copy_cols} FROM {fts} WHERE {where_sql}", [match, *params]
                 )
-                total = conn.execute("SELECT count(*) FROM temp.search_rows").fetchone()[0]
-            elif where:
-                total = conn.execute(
-                    "SELECT count(*) FROM (SELECT rowid AS frid FROM ads_fts WHERE ads_fts MATCH ?)"
-                    f" f CROSS JOIN ad_meta a ON a.rid = f.frid WHERE {where_sql}",
-                    [match, *params],
-                ).fetchone()[0]
             else:
                 total = matched
+            if exact:
+                total = conn.execute("SELECT count(*) FROM temp.search_rows").fetchone()[0]
+            from_rows = exact
         else:
             if cube is not None:
                 total = self._cube_total(conn, cube)
@@ -849,45 +877,47 @@ class SqliteAdStore(AdStore):
                 ).fetchone()[0]
             exact = total <= FACET_SAMPLE
             needs_rows = bool(query.histogram) or (cube is None and bool(query.facets))
-            if exact and needs_rows and total:
+            from_rows = exact and needs_rows and total > 0
+            if from_rows:
                 conn.execute(f"{copy} NULL, {copy_cols} FROM ad_meta a WHERE {where_sql}", params)
 
         # 2. The page, by keyset.
         size = max(0, int(query.size))
         expr = SORT_EXPR[sort]
         op, direction = ("<", "DESC") if query.descending else (">", "ASC")
-        page_where: list[str] = []
-        page_params: list[Any] = []
+        if match and sort == "relevance" and not from_rows:
+            expr = "f.score"
+        page_where = list(where)
+        page_params: list[Any] = list(params)
+        if from_rows:
+            page_where, page_params = [], []
         if query.search_after:
-            page_where.append(f"({expr}, a.ad_id) {op} (?, ?)")
-            page_params.extend(query.search_after[:2])
+            # Spelled out (not a row value) so the sort index can seek to the spot.
+            page_where.append(f"{expr} {op}= ? AND ({expr} {op} ? OR a.ad_id {op} ?)")
+            key, last_id = query.search_after[:2]
+            page_params.extend([key, key, last_id])
+        cond = " AND ".join(page_where) or "1"
         order = f"ORDER BY sort_key {direction}, a.ad_id {direction} LIMIT ?"
-        if exact and (match or (needs_rows and total)):
-            sql = (
-                f"SELECT a.rid, a.ad_id, {expr} AS sort_key FROM temp.search_rows a"
-                f" WHERE {' AND '.join(page_where) or '1'} {order}"
-            )
+        # With more than FACET_SAMPLE hits, at least one ad in (ads / FACET_SAMPLE)
+        # is a hit, so walking the sort index finds a page quickly; the planner
+        # cannot know that and would rather sort every hit.
+        walk = "" if exact else f"INDEXED BY {SORT_INDEX[sort]}" if sort in SORT_INDEX else ""
+        if from_rows:
+            sql = f"SELECT a.rid, a.ad_id, {expr} AS sort_key FROM temp.search_rows a WHERE {cond} {order}"
             args: list[Any] = [*page_params, size + 1]
         elif match and sort == "relevance":
-            sql = (
-                f"SELECT a.rid, a.ad_id, f.score AS sort_key FROM {fts}"
-                f" WHERE {' AND '.join([*where, *page_where]) or '1'} {order}"
-            ).replace("(a.score, a.ad_id)", "(f.score, a.ad_id)")
-            args = [match, *params, *page_params, size + 1]
+            sql = f"SELECT a.rid, a.ad_id, f.score AS sort_key FROM {fts} WHERE {cond} {order}"
+            args = [match, *page_params, size + 1]
         elif match:
-            # Many matches: walk the sort index and keep the ads that match.
             sql = (
-                f"SELECT a.rid, a.ad_id, {expr} AS sort_key FROM ad_meta a"
-                f" WHERE {' AND '.join([*where, *page_where]) or '1'}"
-                " AND a.rid IN (SELECT rowid FROM ads_fts WHERE ads_fts MATCH ?) " + order
+                f"SELECT a.rid, a.ad_id, {expr} AS sort_key FROM ad_meta a {walk} WHERE {cond}"
+                " AND EXISTS (SELECT 1 FROM ads_fts WHERE ads_fts MATCH ? AND ads_fts.rowid = a.rid)"
+                f" {order}"
             )
-            args = [*params, *page_params, match, size + 1]
+            args = [*page_params, match, size + 1]
         else:
-            sql = (
-                f"SELECT a.rid, a.ad_id, {expr} AS sort_key FROM ad_meta a"
-                f" WHERE {' AND '.join([*where, *page_where]) or '1'} {order}"
-            )
-            args = [*params, *page_params, size + 1]
+            sql = f"SELECT a.rid, a.ad_id, {expr} AS sort_key FROM ad_meta a {walk} WHERE {cond} {order}"
+            args = [*page_params, size + 1]
         keys = conn.execute(sql, args).fetchall() if total else []
         more = len(keys) > size
         keys = keys[:size]
@@ -910,7 +940,9 @@ class SqliteAdStore(AdStore):
         scale = 1.0
         rows_facets = [f for f in query.facets if cube is None]
         if not exact and (query.histogram or rows_facets):
-            stride = math.ceil(total / FACET_SAMPLE)
+            # A text search samples its matches (filters then thin the sample);
+            # a text-free one samples the ads that pass the filters.
+            stride = math.ceil((matched if match else total) / FACET_SAMPLE)
             if match:
                 conn.execute(
                     f"{copy} NULL, {copy_cols} FROM (SELECT rowid AS frid FROM ads_fts WHERE"

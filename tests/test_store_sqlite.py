@@ -254,17 +254,25 @@ def test_large_match_sets_sample_facets_but_keep_totals_and_pages(sqlite_store, 
     plain = sqlite_store.search(SearchQuery(facets=["city"], histogram="day", size=5))
     assert plain.total == 400 and dict(plain.facets["city"]) == {"Utrecht": 200, "Breda": 200}
     assert sum(n for _, n in plain.histogram) == pytest.approx(400, abs=20)
-    # Deep pages of a large match set still visit every ad once.
-    seen, after = [], None
-    while True:
-        page = sqlite_store.search(
-            SearchQuery(text="gemeen", sort="risk", size=70, search_after=after)
-        )
-        seen += [h["ad_id"] for h in page.hits]
-        if page.next_after is None:
-            break
-        after = page.next_after
-    assert len(seen) == len(set(seen)) == 400
+    # Filters on a large match set: the total is counted in full.
+    utrecht = SearchQuery(text="gemeen", filters={"city": "Utrecht"}, facets=["source"])
+    assert sqlite_store.search(utrecht).total == 200
+    assert sum(n for _, n in sqlite_store.search(utrecht).facets["source"]) == pytest.approx(
+        200, abs=40
+    )
+    # Deep pages of a large match set still visit every ad once, in order.
+    monkeypatch.setattr(module, "FACET_SAMPLE", 10)
+    for sort, filters in (("risk", {}), ("relevance", {}), ("last_seen", {"city": "Breda"})):
+        seen, after = [], None
+        while True:
+            page = sqlite_store.search(
+                SearchQuery(text="gemeen", filters=filters, sort=sort, size=70, search_after=after)
+            )
+            seen += [h["ad_id"] for h in page.hits]
+            if page.next_after is None:
+                break
+            after = page.next_after
+        assert len(seen) == len(set(seen)) == (200 if filters else 400), sort
 
 
 def test_version_1_file_is_migrated_in_place(tmp_path):
