@@ -40,9 +40,10 @@ class Scorer:
     _risk: Any = field(default=None, init=False, repr=False)
 
     def load(self) -> Scorer:
-        from classifier.models import load_ad_type_model, load_risk_model
-
+        """Load the embedder and the models; a missing or stale model raises
+        :class:`classifier.exceptions.ClassifierError` with what to run."""
         from classifier.embed import EmbeddingCache, SentenceEmbedder
+        from classifier.models import load_ad_type_model, load_risk_model
 
         cache = None
         if self.embedding_cache_dir is not None:

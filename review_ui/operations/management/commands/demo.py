@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from classifier.exceptions import ClassifierError
 from index import open_store
 from index.exceptions import IndexError_
 from review_ui.operations.processing import Scorer, process_pending
@@ -149,11 +150,14 @@ class Command(BaseCommand):
         start_epoch = int(state.get("epoch", 0))
         market.set_epoch(start_epoch)
         self.say("Loading models ...")
-        scorer = Scorer(
-            embedding_model=settings.ADSCAN_EMBEDDING_MODEL,
-            embedding_cache_dir=home / "cache",
-            flag_threshold=settings.ADSCAN_FLAG_THRESHOLD,
-        ).load()
+        try:
+            scorer = Scorer(
+                embedding_model=settings.ADSCAN_EMBEDDING_MODEL,
+                embedding_cache_dir=home / "cache",
+                flag_threshold=settings.ADSCAN_FLAG_THRESHOLD,
+            ).load()
+        except ClassifierError as exc:
+            raise CommandError(str(exc)) from None
 
         server = DemoServer(market)
         server.start()

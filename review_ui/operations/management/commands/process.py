@@ -7,6 +7,7 @@ import json
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from classifier.exceptions import ClassifierError
 from index import open_store
 from index.exceptions import IndexError_
 from review_ui.operations.processing import Scorer, process_pending
@@ -31,11 +32,14 @@ class Command(BaseCommand):
             store = open_store(settings.ADSCAN_INDEX_URL)
         except IndexError_ as exc:
             raise CommandError(str(exc)) from None
-        scorer = Scorer(
-            embedding_model=settings.ADSCAN_EMBEDDING_MODEL,
-            embedding_cache_dir=settings.HOME / "cache",
-            flag_threshold=settings.ADSCAN_FLAG_THRESHOLD,
-        ).load()
+        try:
+            scorer = Scorer(
+                embedding_model=settings.ADSCAN_EMBEDDING_MODEL,
+                embedding_cache_dir=settings.HOME / "cache",
+                flag_threshold=settings.ADSCAN_FLAG_THRESHOLD,
+            ).load()
+        except ClassifierError as exc:
+            raise CommandError(str(exc)) from None
 
         def progress(s):
             if not opts["json"]:
