@@ -10,10 +10,22 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import lru_cache, partial
+from itertools import compress
+from operator import or_
 from typing import Any, NamedTuple
 
-__all__ = ["PhraseIndex", "Word", "fold_phrase", "fold_word", "words", "words_cached"]
+__all__ = [
+    "Folded",
+    "PhraseIndex",
+    "Word",
+    "as_folded",
+    "fold_phrase",
+    "fold_word",
+    "folded",
+    "words",
+    "words_cached",
+]
 
 # A word: letters/digits, allowing leet symbols inside it (``b@rely``, ``fr3$h``).
 _WORD = re.compile(r"\w+(?:[@$!|]+\w+)*")
@@ -92,6 +104,54 @@ def fold_phrase(phrase: str) -> tuple[str, ...]:
     return tuple(fold_word(m.group()) for m in _WORD.finditer(phrase))
 
 
+class Folded(NamedTuple):
+    """The words of a text as parallel tuples: folded forms, start and end offsets."""
+
+    norms: tuple[str, ...]
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+
+_START = re.Match.start
+_END = re.Match.end
+_GROUP = re.Match.group
+
+
+@lru_cache(maxsize=32)
+def folded(text: str) -> Folded:
+    """:func:`words` as parallel tuples, remembered for the last few texts.
+
+    ``extract_all`` and ``indicators.match`` run on the same ad one after the
+    other; this lets the second call reuse the first one's words.
+
+    Examples
+    --------
+    >>> folded("Nieuw in de STAD")
+    Folded(norms=('nieuw', 'in', 'de', 'stad'), starts=(0, 6, 9, 12), ends=(5, 8, 11, 16))
+    """
+    ms = list(_WORD.finditer(text))
+    toks = list(map(_GROUP, ms))
+    if _has_spaced_letters(toks):
+        ws = _words_slow(ms)
+        return Folded(
+            tuple(w.norm for w in ws), tuple(w.start for w in ws), tuple(w.end for w in ws)
+        )
+    return Folded(tuple(map(fold_word, toks)), tuple(map(_START, ms)), tuple(map(_END, ms)))
+
+
+def _has_spaced_letters(toks: list[str]) -> bool:
+    """Whether three one-letter words follow each other (which :func:`words` may join)."""
+    run = 0
+    for t in toks:
+        if len(t) == 1 and t.isalpha():
+            run += 1
+            if run >= 3:
+                return True
+        else:
+            run = 0
+    return False
+
+
 def words(text: str) -> list[Word]:
     """Split ``text`` into folded words with spans; spaced-out letters are joined.
 
@@ -105,6 +165,11 @@ def words(text: str) -> list[Word]:
     >>> words("hi")[0]
     Word(norm='hi', start=0, end=2)
     """
+    f = folded(text)
+    return list(map(Word, f.norms, f.starts, f.ends))
+
+
+def _words_slow(ms: list[re.Match[str]]) -> list[Word]:
     out: list[Word] = []
     single: list[tuple[str, int, int]] = []
 
@@ -115,7 +180,7 @@ def words(text: str) -> list[Word]:
             out.extend(Word(fold_word(s[0]), s[1], s[2]) for s in single)
         single.clear()
 
-    for m in _WORD.finditer(text):
+    for m in ms:
         tok = m.group()
         if len(tok) == 1 and tok.isalpha():
             if single and m.start() - single[-1][2] > 3:
@@ -132,12 +197,19 @@ def words(text: str) -> list[Word]:
 
 @lru_cache(maxsize=16)
 def words_cached(text: str) -> tuple[Word, ...]:
-    """:func:`words`, remembered for the last few texts.
-
-    ``extract_all`` and ``indicators.match`` run on the same ad one after the
-    other; this lets the second call reuse the first one's words.
-    """
+    """:func:`words`, remembered for the last few texts."""
     return tuple(words(text))
+
+
+def as_folded(ws: list[Word] | tuple[Word, ...] | Folded) -> Folded:
+    """``ws`` as a :class:`Folded` (words from :func:`words`, or already folded)."""
+    if isinstance(ws, Folded):
+        return ws
+    return Folded(tuple(w.norm for w in ws), tuple(w.start for w in ws), tuple(w.end for w in ws))
+
+
+def _starts_with(prefixes: tuple[str, ...], norm: str) -> bool:
+    return norm.startswith(prefixes)
 
 
 class PhraseIndex:
@@ -177,31 +249,54 @@ class PhraseIndex:
                 self._first.setdefault(form[0], []).append((form, payload))
         for options in self._first.values():
             options.sort(key=lambda o: len(o[0]), reverse=True)
+        # The same options split by their first two words, and the first one-word option.
+        self._by_two: dict[tuple[str, ...], list[tuple[tuple[str, ...], Any]]] = {}
+        self._single: dict[str, Any] = {}
+        for options in self._first.values():
+            for key, payload in options:
+                if len(key) == 1:
+                    self._single.setdefault(key[0], payload)
+                else:
+                    self._by_two.setdefault(key[:2], []).append((key, payload))
         self._prefixes = prefixes
         self._prefix_tuple = tuple(sorted(prefixes, key=len, reverse=True))
+        self._has_prefix = lru_cache(maxsize=65_536)(partial(_starts_with, self._prefix_tuple))
 
-    def find(self, ws: list[Word] | tuple[Word, ...]) -> list[tuple[int, int, Any]]:
+    def find(self, ws: list[Word] | tuple[Word, ...] | Folded) -> list[tuple[int, int, Any]]:
         """(start, end, payload) of every phrase found in the words ``ws``."""
-        out: list[tuple[int, int, Any]] = []
-        i, n = 0, len(ws)
+        f = as_folded(ws)
+        norms, starts, ends = f.norms, f.starts, f.ends
         first, prefixes = self._first, self._prefix_tuple
-        while i < n:
-            norm = ws[i].norm
-            options = first.get(norm)
-            hit = False
-            if options:
-                for key, payload in options:
+        found = list(map(first.get, norms))
+        flags: Iterable[Any] = found
+        if prefixes:
+            flags = map(or_, map(bool, found), map(self._has_prefix, norms))
+        candidates = compress(range(len(norms)), flags)
+        out: list[tuple[int, int, Any]] = []
+        by_two, single = self._by_two, self._single
+        i = 0
+        for c in candidates:
+            if c < i:
+                continue
+            i = c
+            if found[i]:
+                for key, payload in by_two.get(norms[i : i + 2], ()):
                     k = len(key)
-                    if k == 1 or (
-                        i + k <= n and all(ws[i + j].norm == key[j] for j in range(1, k))
-                    ):
-                        out.append((ws[i].start, ws[i + k - 1].end, payload))
+                    if norms[i : i + k] == key:
+                        out.append((starts[i], ends[i + k - 1], payload))
                         i += k
-                        hit = True
                         break
-            if not hit:
-                if prefixes and norm.startswith(prefixes):
-                    p = next(p for p in prefixes if norm.startswith(p))
-                    out.append((ws[i].start, ws[i].end, self._prefixes[p]))
-                i += 1
+                else:
+                    norm = norms[i]
+                    if norm in single:
+                        out.append((starts[i], ends[i], single[norm]))
+                        i += 1
+                        continue
+                if i > c:
+                    continue
+            norm = norms[i]
+            if prefixes and norm.startswith(prefixes):
+                p = next(p for p in prefixes if norm.startswith(p))
+                out.append((starts[i], ends[i], self._prefixes[p]))
+            i += 1
         return out

@@ -11,7 +11,15 @@ import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-__all__ = ["ascii_fold_safe", "digit_windows", "finditer_at", "finditer_in", "lowered"]
+__all__ = [
+    "ascii_fold_safe",
+    "back_limits",
+    "digit_windows",
+    "finditer_at",
+    "finditer_in",
+    "keyword_starts",
+    "lowered",
+]
 
 # Characters that unbounded quantifiers of the price and age patterns may repeat
 # (whitespace and the separators of "1h --> 150", "150/u"); all others are counted.
@@ -59,6 +67,25 @@ def digit_windows(text: str, kind: str = "price") -> tuple[tuple[int, int], ...]
         else:
             out.append([start, end])
     return tuple((a, b) for a, b in out)
+
+
+def back_limits(text: str, positions: list[int]) -> list[int]:
+    """For each position, how far back a price or age match that has its number there can start."""
+    rev = text[::-1]
+    n = len(text)
+    back = _BACK.match
+    return [n - back(rev, n - p).end() for p in positions]  # type: ignore[union-attr]
+
+
+def keyword_starts(low: str, keywords: Iterable[str]) -> list[int]:
+    """Every position where one of ``keywords`` occurs in ``low`` (overlaps included)."""
+    out: list[int] = []
+    for word in keywords:
+        i = low.find(word)
+        while i != -1:
+            out.append(i)
+            i = low.find(word, i + 1)
+    return out
 
 
 def finditer_in(

@@ -9,9 +9,9 @@ from functools import lru_cache
 
 from classifier.extract._scan import (
     ascii_fold_safe,
-    digit_windows,
+    back_limits,
     finditer_at,
-    finditer_in,
+    keyword_starts,
     lowered,
 )
 
@@ -165,7 +165,7 @@ def find_prices(text: str) -> list[PriceMatch]:
     """
     out: list[PriceMatch] = []
     unit_first_end = -1
-    for m in finditer_in(_PRICE, text, digit_windows(text)):
+    for m in _prices(text):
         if m["bamt"] is not None:
             amount, cur = m["bamt"], m["bcur1"] or m["bcur2"]
             unit, minutes = _dur_of(m, "b", m.start(), m.start("bamt"))
@@ -202,6 +202,28 @@ def find_prices(text: str) -> list[PriceMatch]:
 
 
 _SHARED_UNIT_GAP = re.compile(r"[\s/|,;]{1,4}")
+# Where a _PRICE match can start: the amount (a run of 2+ digits), a currency, or a duration
+# word shortly before an amount (its first letters, case-insensitively, at a word start).
+_RUN2 = re.compile(r"\d\d+")
+_CURRENCY_STARTS = (
+    "€", "$", "£", "eur", "usd", "dollar", "gbp", "rose", "rozen", "rosas", "donation",
+    "bloemen", "flower", "kisses", "zł", "pln",
+)  # fmt: skip
+_DURATION_START = re.compile(r"(?<![\w/])[hqkfaeonuéHQKFAEONUÉ\u212a\d½]")
+_START = re.Match.start
+
+
+def _prices(text: str) -> Iterable[re.Match[str]]:
+    """``_PRICE.finditer(text)``, trying only where a price can start."""
+    runs = list(map(_START, _RUN2.finditer(text)))
+    if not runs:
+        return ()  # every price has an amount of two digits or more
+    if not ascii_fold_safe(text):
+        return _PRICE.finditer(text)
+    starts = runs + keyword_starts(lowered(text), _CURRENCY_STARTS)
+    for a, rs in zip(back_limits(text, runs), runs, strict=True):
+        starts.extend(map(_START, _DURATION_START.finditer(text, a, rs + 1)))
+    return finditer_at(_PRICE, text, sorted(set(starts)))
 
 
 def _dur_of(m: re.Match, g: str, a: int, b: int) -> tuple[str | None, int | None]:
@@ -247,6 +269,31 @@ _AGE = re.compile(
 )  # fmt: skip
 
 
+# Where an _AGE match can start: its two digits, " - " before them, a cue word shortly
+# before them (lower-cased text), or a name before "(dd)".
+_RUN_OF_TWO = re.compile(r"(?<!\d)\d\d(?!\d)")
+_AGE_CUE = re.compile(r"(?=age|leeftijd|alter|edad|âge|ik\s|i\s|i'?m)")
+
+
+def _age_matches(text: str) -> Iterable[re.Match[str]]:
+    """``_AGE.finditer(text)``, trying only where an age can start."""
+    runs = list(map(_START, _RUN_OF_TWO.finditer(text)))
+    if not runs:
+        return ()  # every age is a run of exactly two digits
+    if not ascii_fold_safe(text):
+        return _AGE.finditer(text)
+    low = lowered(text)
+    starts = runs + [rs - 3 for rs in runs if rs >= 3]
+    for a, rs in zip(back_limits(text, runs), runs, strict=True):
+        starts.extend(map(_START, _AGE_CUE.finditer(low, a, rs)))
+        if rs and text[rs - 1] == "(":
+            q = rs - 1
+            while q > 0 and text[q - 1].isspace():
+                q -= 1
+            starts.extend(range(max(0, q - 16), max(0, q - 2)))
+    return finditer_at(_AGE, text, sorted(set(starts)))
+
+
 def find_ages(text: str) -> list[AgeMatch]:
     """Stated ages: ``19 jaar``, ``19yo``, ``age: 19``, ``ik ben 19``, ``Lisa (19)``.
 
@@ -266,7 +313,7 @@ def find_ages(text: str) -> list[AgeMatch]:
 def _ages(text: str) -> tuple[AgeMatch, ...]:
     # Remembered: extract_all and indicators.match both ask for the ages of the same ad.
     out = []
-    for m in finditer_in(_AGE, text, digit_windows(text, "age")):
+    for m in _age_matches(text):
         g = m.lastgroup or ""
         age = int(m[g])
         if 12 <= age <= 80:

@@ -17,7 +17,7 @@ from classifier.extract.attributes import (
 from classifier.extract.contacts import ContactMatch, find_emails, find_handles, find_urls
 from classifier.extract.gazetteer import LexiconMatch, find_languages, find_origins, find_places
 from classifier.extract.phones import PhoneMatch, find_phones, unique_e164
-from classifier.text import words_cached
+from classifier.text import folded
 
 __all__ = ["FIELDS", "Extraction", "extract_all"]
 
@@ -107,7 +107,7 @@ def extract_all(text: str, default_region: str = "NL") -> Extraction:
     """
     if not isinstance(text, str):
         raise ExtractionInputError(f"extract_all expects a str, got {type(text).__name__}")
-    ws = words_cached(text)
+    ws = folded(text)
     phones = find_phones(text, default_region)
     emails = find_emails(text)
     urls = [u for u in find_urls(text) if not any(e.start <= u.start < e.end for e in emails)]

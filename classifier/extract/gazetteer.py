@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 
-from classifier.text import PhraseIndex, Word, words
+from classifier.text import Folded, PhraseIndex, Word, as_folded, folded
 
 __all__ = ["LexiconMatch", "find_languages", "find_origins", "find_places"]
 
@@ -177,7 +177,9 @@ _LANGUAGE_INDEX = PhraseIndex(_entries(_LANGUAGES, set()))
 _ORIGIN_INDEX = PhraseIndex(_entries(_ORIGINS, _MULTIWORD_ORIGINS))
 
 
-def find_places(text: str, ws: list[Word] | tuple[Word, ...] | None = None) -> list[LexiconMatch]:
+def find_places(
+    text: str, ws: list[Word] | tuple[Word, ...] | Folded | None = None
+) -> list[LexiconMatch]:
     """Dutch municipalities (and their main towns) and main foreign cities.
 
     Names that are also ordinary words (``Best``, ``Goes``, ``Putten``) only
@@ -188,7 +190,7 @@ def find_places(text: str, ws: list[Word] | tuple[Word, ...] | None = None) -> l
     text : str
         The ad text.
     ws : list of Word, optional
-        ``words(text)`` when the caller already has them.
+        ``words(text)`` or ``folded(text)`` when the caller already has them.
 
     Examples
     --------
@@ -199,7 +201,7 @@ def find_places(text: str, ws: list[Word] | tuple[Word, ...] | None = None) -> l
     """
     index, ambiguous = _places()
     out = []
-    for start, end, (canonical, country) in index.find(words(text) if ws is None else ws):
+    for start, end, (canonical, country) in index.find(folded(text) if ws is None else ws):
         if canonical in ambiguous and not text[start].isupper():
             continue
         out.append(LexiconMatch(canonical, country, start, end))
@@ -207,7 +209,7 @@ def find_places(text: str, ws: list[Word] | tuple[Word, ...] | None = None) -> l
 
 
 def find_languages(
-    text: str, ws: list[Word] | tuple[Word, ...] | None = None
+    text: str, ws: list[Word] | tuple[Word, ...] | Folded | None = None
 ) -> list[LexiconMatch]:
     """Languages the ad says are spoken (``ik spreek Engels en Duits``, ``I speak English``).
 
@@ -218,14 +220,14 @@ def find_languages(
     >>> [m.value for m in find_languages("Ik spreek Engels, Duits en een beetje Nederlands. Thai massage")]
     ['English', 'German', 'Dutch']
     """
-    ws = words(text) if ws is None else ws
-    cues = _LANGUAGE_CUES.find(ws)
+    f = folded(text) if ws is None else as_folded(ws)
+    cues = _LANGUAGE_CUES.find(f)
     if not cues:
         return []
-    positions = {w.start: i for i, w in enumerate(ws)}
+    positions = dict(zip(f.starts, range(len(f.starts)), strict=True))
     cue_spans = [(positions[s], s, e) for s, e, _ in cues if s in positions]
     out = []
-    for start, end, lang in _LANGUAGE_INDEX.find(ws):
+    for start, end, lang in _LANGUAGE_INDEX.find(f):
         i = positions.get(start, -1)
         for c, cs, ce in cue_spans:
             lo, hi = (ce, start) if c < i else (end, cs)
@@ -235,7 +237,9 @@ def find_languages(
     return out
 
 
-def find_origins(text: str, ws: list[Word] | tuple[Word, ...] | None = None) -> list[LexiconMatch]:
+def find_origins(
+    text: str, ws: list[Word] | tuple[Word, ...] | Folded | None = None
+) -> list[LexiconMatch]:
     """Nationality or origin mentions (``Roemeense dame``, ``from Brazil``, ``latina``).
 
     Examples
@@ -245,5 +249,5 @@ def find_origins(text: str, ws: list[Word] | tuple[Word, ...] | None = None) -> 
     """
     return [
         LexiconMatch(origin, None, start, end)
-        for start, end, origin in _ORIGIN_INDEX.find(words(text) if ws is None else ws)
+        for start, end, origin in _ORIGIN_INDEX.find(folded(text) if ws is None else ws)
     ]

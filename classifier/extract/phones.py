@@ -73,8 +73,12 @@ _WORDS: dict[str, str] = {**_UNITS, **_TEENS, **_TENS, **_MULT, **_WEAK}
 _LEET_FOLD = str.maketrans("1l!|íïó0é3ë", "iiiiiiooeee")
 
 
+# Letters that IGNORECASE matches against ASCII ones but lower() maps elsewhere ("NUİ" is "nul").
+_CASE_TRAPS = str.maketrans({"İ": "i", "ı": "i", "ſ": "s", "K": "k"})
+
+
 def _word_key(word: str) -> str:
-    return word.lower().translate(_LEET_FOLD)
+    return word.translate(_CASE_TRAPS).lower().translate(_LEET_FOLD)
 
 
 _WORD_VALUES = {_word_key(k): v for k, v in _WORDS.items()}
@@ -221,23 +225,37 @@ def _prefixes() -> frozenset[str]:
 _PREFIX2 = _prefixes()
 
 
-def _tokens(text: str) -> list[tuple[int, int]]:
-    """Spans of the numeric tokens of ``text`` (see ``_TOKEN``), found word by word."""
-    out: list[tuple[int, int]] = []
-    for w in _ALNUM.finditer(text):
-        word = w.group()
-        if word.isalpha():
-            # A token inside a letters-only word must be the whole word.
-            if len(word) == 1:
-                if word in "OoIl" or word == "\U0001f51f":
-                    out.append(w.span())
-            elif word[:2].lower() in _PREFIX2 and _FULL.fullmatch(word):
-                out.append(w.span())
-        elif word.isascii() and word.isdigit():
-            out.append(w.span())
-        else:
-            out.extend(t.span() for t in _TOKEN.finditer(text, w.start(), w.end()))
-    return out
+def _word_tokens(word: str) -> list[tuple[int, int]]:
+    """Spans of the numeric tokens inside one alphanumeric word (see ``_TOKEN``)."""
+    if word.isalpha():
+        # A token inside a letters-only word must be the whole word.
+        if len(word) == 1:
+            return [(0, 1)] if word in "OoIl" or word == "\U0001f51f" else []
+        if word[:2].lower() in _PREFIX2 and _FULL.fullmatch(word):
+            return [(0, len(word))]
+        return []
+    if word.isascii() and word.isdigit():
+        return [(0, len(word))]
+    return [t.span() for t in _TOKEN.finditer(word)]
+
+
+# A group template: (start, end, digits, weak, ends_tens, starts_unit, core), offsets in the word.
+_Template = tuple[int, int, str, bool, bool, bool, "tuple[str, int] | None"]
+
+
+@lru_cache(maxsize=100_000)
+def _word_groups(word: str) -> tuple[_Template, ...]:
+    """The numeric groups of one alphanumeric word, as offsets in the word.
+
+    A word's groups do not depend on the text around it: the character before
+    a word is never a letter, nor the one after it, so ads share this cache.
+    """
+    out: list[_Template] = []
+    for start, end in _word_tokens(word):
+        g = _group(word, start, end)
+        if g is not None:
+            out.append((g.start, g.end, g.digits, g.weak, g.ends_tens, g.starts_unit, g.core))
+    return tuple(out)
 
 
 def _groups(text: str) -> list[list[_Group]]:
@@ -247,32 +265,39 @@ def _groups(text: str) -> list[list[_Group]]:
         masked = [m.span() for m in _IBAN.finditer(text)]
     runs: list[list[_Group]] = []
     run: list[_Group] = []
-    for m in _tokens(text):
-        start, end = m
-        group = None
-        if not (masked and any(a <= start < b for a, b in masked)):
-            group = _group(text, start, end)
-        if group is None or len(group.digits) > _MAX_DIGITS:
-            # A long digit string (account, tracking or ad id) is never a phone, nor part of one.
-            if run and group is not None:
-                runs.append(run)
-                run = []
+    for w in _ALNUM.finditer(text):
+        templates = _word_groups(w.group())
+        if not templates:
             continue
-        if run:
-            prev = run[-1]
-            gap = text[prev.end : start]
-            if (
-                len(gap) > _MAX_GAP
-                or gap.count("\n") > 1
-                or _LETTER_RE.search(gap)
-                or _is_time(prev, gap, group)
-            ):
-                runs.append(run)
-                run = []
-            else:
-                group.gap_before = gap
-        group.plus = text[max(0, start - 3) : start].rstrip().endswith("+")
-        run.append(group)
+        offset = w.start()
+        for rs, re_, digits, weak, ends_tens, starts_unit, core in templates:
+            start = offset + rs
+            if masked and any(a <= start < b for a, b in masked):
+                continue
+            if len(digits) > _MAX_DIGITS:
+                # A long digit string (account, tracking or ad id) is never a phone, nor part of one.
+                if run:
+                    runs.append(run)
+                    run = []
+                continue
+            group = _Group(digits, start, offset + re_, weak, ends_tens, starts_unit)
+            if core is not None:
+                group.core = (core[0], offset + core[1])
+            if run:
+                prev = run[-1]
+                gap = text[prev.end : start]
+                if (
+                    len(gap) > _MAX_GAP
+                    or gap.count("\n") > 1
+                    or _LETTER_RE.search(gap)
+                    or _is_time(prev, gap, group)
+                ):
+                    runs.append(run)
+                    run = []
+                else:
+                    group.gap_before = gap
+            group.plus = text[max(0, start - 3) : start].rstrip().endswith("+")
+            run.append(group)
     if run:
         runs.append(run)
     out = []

@@ -10,7 +10,7 @@ from functools import cache
 from classifier.exceptions import ExtractionInputError
 from classifier.extract.attributes import PriceMatch, find_ages, find_prices
 from classifier.indicators.taxonomy import TAXONOMY, Indicator
-from classifier.text import PhraseIndex, words_cached
+from classifier.text import PhraseIndex, folded
 
 __all__ = ["IndicatorHit", "IndicatorMatcher", "match", "price_anomaly"]
 
@@ -99,7 +99,7 @@ class IndicatorMatcher:
             raise ExtractionInputError(
                 f"Language {lang!r} is not supported; use 'nl', 'en' or None for both"
             )
-        hits = [_hit(ind, text, s, e) for s, e, ind in self._index[key].find(words_cached(text))]
+        hits = [_hit(ind, text, s, e) for s, e, ind in self._index[key].find(folded(text))]
         if self._regex is not None:
             for m in self._regex.finditer(text):
                 hits.append(_hit(self._group_ind[m.lastgroup or ""], text, m.start(), m.end()))
