@@ -233,7 +233,7 @@ def section() -> str:
         "## Linking (`IdentifierLinker.fit`, synthetic ads)",
         "",
         "Phones, e-mails, photo SHA-256, perceptual-hash multi-index (4 x 16-bit chunks, "
-        "Hamming <= 8), MinHash LSH (128 perm., 32 bands x 4 rows, Jaccard >= 0.5) on one "
+        "Hamming <= 8), MinHash LSH (42 bands x 3 rows, Jaccard >= 0.4) on one "
         "process (one core); peak memory is the run's max RSS. 5% of the ads are in planted "
         "networks; agency phones (40 ads) and stock photos (60 ads) must be rejected. "
         "Target: 1M ads in <= 10 min within 2 GB.",

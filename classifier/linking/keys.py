@@ -16,14 +16,15 @@ import numpy as np
 
 #: Words per shingle.
 SHINGLE_SIZE = 3
-#: MinHash permutations, split into ``N_BANDS`` bands of ``BAND_ROWS`` rows.
+#: MinHash permutations, split into ``N_BANDS`` bands of ``BAND_ROWS`` rows
+#: (126 used): a pair with Jaccard 0.4 shares a band with probability 0.94,
+#: one with 0.2 with 0.29, one with 0.1 with 0.04.
 NUM_PERM = 128
-N_BANDS = 32
-BAND_ROWS = 4
+N_BANDS = 42
+BAND_ROWS = 3
 #: Texts with fewer distinct shingles than this get no bands: "call me now"
 #: is no evidence that two ads share an author.
 MIN_SHINGLES = 4
-
 
 
 def _permutations(num_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -279,7 +280,7 @@ def text_signature(
 
     >>> sig = text_signature("Sweet new girl in town, call me for a nice time together")
     >>> len(sig.bands), sig.bands[0][:3]
-    (32, 'b0:')
+    (42, 'b0:')
     >>> sig.bands == text_signature("SWEET new girl in town!! call me for a nice time together").bands
     True
     """

@@ -79,7 +79,7 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
         self,
         phone_cap: int = 8,
         image_cap: int = 25,
-        text_threshold: float = 0.5,
+        text_threshold: float = 0.4,
         phash_distance: int = 8,
         email_cap: int | None = None,
         handle_cap: int | None = None,
