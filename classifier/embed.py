@@ -11,6 +11,7 @@ import os
 import sqlite3
 import threading
 import unicodedata
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -329,12 +330,31 @@ def _offline() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+_ENCODERS: dict[tuple, object] = {}
+_ENCODERS_LOCK = threading.Lock()
+
+
 def _load_encoder(emb: SentenceEmbedder):
-    """A callable texts -> unnormalised vectors for the embedder's backend."""
+    """A callable texts -> unnormalised vectors for the embedder's backend.
+
+    Loaded networks are shared within the process: clones and re-fitted
+    embedders with the same settings do not load the weights again.
+    """
     _offline()
-    if emb.backend in ("torch", "torch-int8"):
-        return _torch_encoder(emb)
-    return _onnx_encoder(emb)
+    key = (
+        str(emb.model_path_),
+        emb.backend,
+        emb.max_seq_length,
+        emb.batch_size,
+        str(emb.export_dir),
+    )
+    with _ENCODERS_LOCK:
+        if key not in _ENCODERS:
+            if emb.backend in ("torch", "torch-int8"):
+                _ENCODERS[key] = _torch_encoder(emb)
+            else:
+                _ENCODERS[key] = _onnx_encoder(emb)
+        return _ENCODERS[key]
 
 
 def _torch_encoder(emb: SentenceEmbedder):
@@ -405,7 +425,10 @@ def export_onnx(model_path: Path, out_dir: Path, quantize: bool) -> Path:
         if "token_type_ids" not in sample:
             sample["token_type_ids"] = torch.zeros_like(sample["input_ids"])
         tmp = out_dir / "model.onnx.tmp"
-        with torch.no_grad():
+        # The TorchScript exporter takes a second where the torch.export one takes
+        # ten and gives the same graph; its deprecation and tracer warnings are noise here.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             torch.onnx.export(
                 Pooled(net),
                 tuple(sample[n] for n in names),

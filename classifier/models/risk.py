@@ -46,7 +46,7 @@ class RiskScore:
         return {"risk": self.risk, "explanation": list(self.explanation)}
 
 
-class CityPriceNorms:
+class CityPriceNorms(BaseEstimator):
     """Median hourly price per city, learned from a corpus of ads.
 
     Parameters

@@ -1,0 +1,101 @@
+"""``adscan train ad-type|risk``: train a scoring model on real data and write it with its model card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from classifier.exceptions import ClassifierError
+
+
+def default_data_dir() -> Path:
+    """``../shared/data`` beside the repository (where the real corpora live in development)."""
+    return Path(__file__).resolve().parents[4].parent / "shared" / "data"
+
+
+class Command(BaseCommand):
+    help = (
+        "Train the ad-type model or the risk model on the real corpora (or, for risk, on reviewer "
+        "decisions with --from-reviews) and write the artefact with its model card."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("model", choices=["ad-type", "risk"])
+        parser.add_argument(
+            "--data-dir",
+            type=Path,
+            default=None,
+            help="folder with the corpora (default ../shared/data)",
+        )
+        parser.add_argument(
+            "--out",
+            type=Path,
+            default=None,
+            help="artefact file (default: the shipped one in classifier/artefacts/)",
+        )
+        parser.add_argument(
+            "--quick", action="store_true", help="a small subset, for CI and smoke tests"
+        )
+        parser.add_argument(
+            "--from-reviews",
+            action="store_true",
+            help="risk only: retrain on escalated vs dismissed decisions",
+        )
+        parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    def handle(self, *args, **opts):
+        data_dir = opts["data_dir"] or default_data_dir()
+        progress = not opts["no_progress"]
+        out = opts["out"]
+        if out is not None and out.suffix != ".joblib":
+            raise CommandError(f"--out has value '{out}'; expected a file name ending in .joblib.")
+        try:
+            if opts["from_reviews"]:
+                if opts["model"] != "risk":
+                    raise CommandError("--from-reviews applies to `adscan train risk` only.")
+                report = self._from_reviews(out, progress)
+                self.stdout.write(json.dumps(report, indent=2))
+                return
+            if opts["model"] == "ad-type":
+                from classifier.training.ad_type import train_ad_type
+
+                _, card = train_ad_type(data_dir, out, quick=opts["quick"], progress=progress)
+            else:
+                from classifier.training.risk import train_risk
+
+                _, card = train_risk(data_dir, out, quick=opts["quick"], progress=progress)
+        except ClassifierError as exc:
+            raise CommandError(str(exc)) from None
+        target = out or Path("classifier/artefacts") / (
+            "ad_type.joblib" if opts["model"] == "ad-type" else "risk.joblib"
+        )
+        self.stdout.write(f"wrote {target} and its model card")
+        self.stdout.write(json.dumps(card.get("metrics", {}), indent=2))
+
+    def _from_reviews(self, out, progress):
+        try:
+            from review_ui.review.models import ReviewDecision
+        except ImportError:
+            raise CommandError(
+                "The review app has no ReviewDecision model yet; nothing to retrain on."
+            ) from None
+        from classifier.training.risk import retrain_from_reviews
+        from index import open_store
+
+        latest: dict[str, str] = {}
+        for ad_id, decision in (
+            ReviewDecision.objects.filter(current=True, decision__in=["escalated", "dismissed"])
+            .order_by("decided_at")
+            .values_list("ad_id", "decision")
+        ):
+            latest[ad_id] = decision
+        if not latest:
+            raise CommandError("No escalated or dismissed decisions yet; review some ads first.")
+        with open_store(settings.ADSCAN_INDEX_URL) as store:
+            ads = store.get_ads(list(latest))
+        texts = [f"{ad.get('title') or ''}\n{ad.get('text') or ''}" for ad in ads]
+        labels = [1 if latest[ad["ad_id"]] == "escalated" else 0 for ad in ads]
+        return retrain_from_reviews(texts, labels, out, progress=progress)
