@@ -217,9 +217,9 @@ def _student_flags_agreement(data_dir, ads, chosen, model, features, emb) -> dic
     flags: dict[str, float] = {}
     with open(path, newline="", encoding="utf-8") as fh:
         for row in csv.reader(fh):
-            if row and row[0].startswith("bp_") and row[-1].strip():
+            if row and row[0].strip().isdigit() and row[-1].strip():
                 try:
-                    flags[row[0]] = float(row[-1])
+                    flags[f"bp_{row[0].strip()}"] = float(row[-1])
                 except ValueError:
                     continue
     by_text: dict[str, float] = {}
