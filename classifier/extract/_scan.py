@@ -8,6 +8,8 @@ match, so the extractors stay fast without changing their results.
 from __future__ import annotations
 
 import re
+import re._constants as _c
+import re._parser as _parser
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
@@ -19,6 +21,7 @@ __all__ = [
     "finditer_in",
     "keyword_starts",
     "lowered",
+    "start_finder",
 ]
 
 # Characters that unbounded quantifiers of the price and age patterns may repeat
@@ -30,7 +33,7 @@ _BACK = re.compile(rf"(?:[{_FREE}]*[^{_FREE}]){{0,30}}")
 _FWD = re.compile(rf"(?:[{_FREE}]*[^{_FREE}]){{0,56}}")
 _RUNS = {"price": re.compile(r"\d\d+"), "age": re.compile(r"(?<!\d)\d\d(?!\d)")}
 # Non-ASCII characters that IGNORECASE matches against ASCII letters (or that lower() widens).
-_CASE_TRAPS = ("İ", "ı", "ſ", "K")
+_CASE_TRAPS = ("\u0130", "\u0131", "\u017f", "\u212a")  # İ ı ſ and the Kelvin sign
 
 
 @lru_cache(maxsize=64)
@@ -125,3 +128,106 @@ def ascii_fold_safe(text: str) -> bool:
     """Whether ``lowered(text)`` has the same length as ``text`` and finding a lower-case
     ASCII keyword in it finds exactly what an IGNORECASE regex for it would find."""
     return text.isascii() or not any(c in text for c in _CASE_TRAPS)
+
+
+def start_finder(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """A fast regex that finds every position where ``pattern`` can start a match.
+
+    Built from the characters a match can begin with (and a word boundary in
+    front of them when every alternative asks for one); None when the pattern
+    is too general for that (it can match empty, or start with ``.`` or ``\\d``).
+    Use with :func:`finditer_at`.
+
+    Examples
+    --------
+    >>> finder = start_finder(re.compile(r"\\bnew|\\b24/7", re.I))
+    >>> [m.start() for m in finder.finditer("New, renew, 24/7 and 124")]
+    [0, 12]
+    >>> start_finder(re.compile(r"\\d+")) is None
+    True
+    """
+    if pattern.flags & re.ASCII:
+        return None
+    try:
+        parsed = _parser.parse(pattern.pattern, pattern.flags)
+        found = _first(list(parsed), pattern.flags)
+    except (_BeyondUs, re.error):
+        return None
+    chars, nullable, bounded = found
+    if nullable or not chars:
+        return None
+    cls = "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
+    if bounded and all(_WORDCHAR.fullmatch(c) for c in chars):
+        # \b before a word character: the character before it is not one.
+        cls += r"(?<!\w.)"
+    return re.compile(cls)
+
+
+_WORDCHAR = re.compile(r"\w")
+
+
+class _BeyondUs(Exception):
+    """A pattern construct the start analysis does not handle."""
+
+
+def _variants(ch: str, flags: int) -> set[str]:
+    if not flags & re.IGNORECASE or ch.lower() == ch.upper():
+        return {ch}
+    if not ch.isascii():
+        raise _BeyondUs(ch)
+    out = {ch.lower(), ch.upper()}
+    out.update(c for c in _CASE_TRAPS if re.fullmatch(re.escape(ch), c, re.IGNORECASE))
+    return out
+
+
+def _first(items: list, flags: int) -> tuple[set[str], bool, bool]:
+    """(characters a match of ``items`` can start with, can it match empty, do all starts follow \\b)."""
+    chars: set[str] = set()
+    bounded_here = False
+    bounded_all = True
+    for op, av in items:
+        if op is _c.AT:
+            bounded_here = bounded_here or av is _c.AT_BOUNDARY
+            continue
+        if op in (_c.ASSERT, _c.ASSERT_NOT):
+            continue
+        if op is _c.LITERAL:
+            sub, nullable, sub_bounded = _variants(chr(av), flags), False, False
+        elif op is _c.IN:
+            sub, nullable, sub_bounded = _in_chars(av, flags), False, False
+        elif op is _c.SUBPATTERN:
+            _, add, remove, body = av
+            sub, nullable, sub_bounded = _first(list(body), (flags | add) & ~remove)
+        elif op is _c.BRANCH:
+            sub, nullable, sub_bounded = set(), False, True
+            for alt in av[1]:
+                s, n, b = _first(list(alt), flags)
+                sub |= s
+                nullable = nullable or n
+                sub_bounded = sub_bounded and (b or not s)
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
+            lo, _, body = av
+            sub, nullable, sub_bounded = _first(list(body), flags)
+            nullable = nullable or lo == 0
+        elif op is _c.ATOMIC_GROUP:
+            sub, nullable, sub_bounded = _first(list(av), flags)
+        else:
+            raise _BeyondUs(op)
+        chars |= sub
+        bounded_all = bounded_all and (bounded_here or sub_bounded or not sub)
+        if not nullable:
+            return chars, False, bounded_all
+    return chars, True, bounded_all
+
+
+def _in_chars(items: list, flags: int) -> set[str]:
+    out: set[str] = set()
+    for op, av in items:
+        if op is _c.LITERAL:
+            out |= _variants(chr(av), flags)
+        elif op is _c.RANGE and av[1] - av[0] <= 256:
+            for code in range(av[0], av[1] + 1):
+                out |= _variants(chr(code), flags)
+        else:
+            raise _BeyondUs(op)
+    return out

@@ -209,7 +209,9 @@ _CURRENCY_STARTS = (
     "€", "$", "£", "eur", "usd", "dollar", "gbp", "rose", "rozen", "rosas", "donation",
     "bloemen", "flower", "kisses", "zł", "pln",
 )  # fmt: skip
-_DURATION_START = re.compile(r"(?<![\w/])[hqkfaeonuéHQKFAEONUÉ\u212a\d½]")
+# (The class comes first so that the regex engine can skip to it; the lookbehind then
+# checks the character before it, as (?<![\w/]) would.)
+_DURATION_START = re.compile(r"[hqkfaeonuéHQKFAEONUÉ\u212a\d½](?<![\w/].)")
 _START = re.Match.start
 
 
@@ -272,7 +274,8 @@ _AGE = re.compile(
 # Where an _AGE match can start: its two digits, " - " before them, a cue word shortly
 # before them (lower-cased text), or a name before "(dd)".
 _RUN_OF_TWO = re.compile(r"(?<!\d)\d\d(?!\d)")
-_AGE_CUE = re.compile(r"(?=age|leeftijd|alter|edad|âge|ik\s|i\s|i'?m)")
+# (No cue can start inside another one, so non-overlapping matches find them all.)
+_AGE_CUE = re.compile(r"age|leeftijd|alter|edad|âge|ik\s|i\s|i'?m")
 
 
 def _age_matches(text: str) -> Iterable[re.Match[str]]:

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from itertools import compress
 
 import phonenumbers
 
@@ -74,7 +75,7 @@ _LEET_FOLD = str.maketrans("1l!|íïó0é3ë", "iiiiiiooeee")
 
 
 # Letters that IGNORECASE matches against ASCII ones but lower() maps elsewhere ("NUİ" is "nul").
-_CASE_TRAPS = str.maketrans({"İ": "i", "ı": "i", "ſ": "s", "K": "k"})
+_CASE_TRAPS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 
 
 def _word_key(word: str) -> str:
@@ -115,7 +116,12 @@ _ATOM_RE = re.compile(
 )
 _LETTER_RE = re.compile(_LETTER)
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}[ ]?[A-Z]{4}(?:[ ]?\d){6,26}\b", re.IGNORECASE)
+# An IBAN has two letters, two digits and four letters (IGNORECASE also reads "ſ" and the Kelvin sign).
+_IBAN_HINT = re.compile(
+    r"[A-Za-z\u0130\u0131\u017f\u212a]{2}\d\d ?[A-Za-z\u0130\u0131\u017f\u212a]{4}"
+)
 _DATE = re.compile(r"\d{1,2}\s?[-/.]\s?\d{1,2}\s?[-/.]\s?(?:19|20)\d\d(?!\d)")
+_GROUP = re.Match.group
 _MAX_GAP = 16
 _MAX_DIGITS = 15
 
@@ -261,16 +267,15 @@ def _word_groups(word: str) -> tuple[_Template, ...]:
 def _groups(text: str) -> list[list[_Group]]:
     """Numeric tokens of ``text``, split into runs joined only by separators."""
     masked: list[tuple[int, int]] = []
-    if re.search(r"[A-Za-z]{2}\d\d", text):
+    if _IBAN_HINT.search(text) and re.search(r"[A-Za-z]{2}\d\d", text):
         masked = [m.span() for m in _IBAN.finditer(text)]
     runs: list[list[_Group]] = []
     run: list[_Group] = []
-    for w in _ALNUM.finditer(text):
-        templates = _word_groups(w.group())
-        if not templates:
-            continue
-        offset = w.start()
-        for rs, re_, digits, weak, ends_tens, starts_unit, core in templates:
+    ms = list(_ALNUM.finditer(text))
+    per_word = list(map(_word_groups, map(_GROUP, ms)))
+    for i in compress(range(len(ms)), per_word):
+        offset = ms[i].start()
+        for rs, re_, digits, weak, ends_tens, starts_unit, core in per_word[i]:
             start = offset + rs
             if masked and any(a <= start < b for a, b in masked):
                 continue

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from functools import cache
 
 from classifier.exceptions import ExtractionInputError
+from classifier.extract._scan import finditer_at, start_finder
 from classifier.extract.attributes import PriceMatch, find_ages, find_prices
 from classifier.indicators.taxonomy import TAXONOMY, Indicator
 from classifier.text import PhraseIndex, folded
@@ -15,6 +16,7 @@ from classifier.text import PhraseIndex, folded
 __all__ = ["IndicatorHit", "IndicatorMatcher", "match", "price_anomaly"]
 
 _BY_ID = {ind.id: ind for ind in TAXONOMY}
+_START = re.Match.start
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,7 @@ class IndicatorMatcher:
                 groups.append(f"(?P<{name}>{pattern})")
                 self._group_ind[name] = ind
         self._regex = re.compile("|".join(groups), re.IGNORECASE) if groups else None
+        self._regex_starts = start_finder(self._regex) if self._regex is not None else None
         self._ages = {
             i.id: i for i in self.taxonomy if i.id in ("youth.minor_age", "youth.young_age")
         }
@@ -101,7 +104,12 @@ class IndicatorMatcher:
             )
         hits = [_hit(ind, text, s, e) for s, e, ind in self._index[key].find(folded(text))]
         if self._regex is not None:
-            for m in self._regex.finditer(text):
+            if self._regex_starts is not None:
+                starts = map(_START, self._regex_starts.finditer(text))
+                found = finditer_at(self._regex, text, starts)
+            else:
+                found = self._regex.finditer(text)
+            for m in found:
                 hits.append(_hit(self._group_ind[m.lastgroup or ""], text, m.start(), m.end()))
         if self._ages:
             for age in find_ages(text):
