@@ -213,17 +213,48 @@ _CURRENCY_STARTS = (
 # checks the character before it, as (?<![\w/]) would.)
 _DURATION_START = re.compile(r"[hqkfaeonuéHQKFAEONUÉ\u212a\d½](?<![\w/].)")
 _START = re.Match.start
+_SPAN = re.Match.span
+
+
+def _reversed_alternation(words: str) -> str:
+    return "|".join(re.escape(w[::-1]) for w in sorted(words.split(), key=len, reverse=True))
+
+
+# Read backwards from an amount: spaces, maybe a currency, separators, then the last word of
+# a duration (every _DUR alternative ends in one of these units, "min." with its dot).
+_UNIT_BEFORE = re.compile(
+    r"\s*(?:(?:"
+    + _reversed_alternation(
+        "€ $ £ zł eur euro euros euro's usd dollar dollars gbp rose roses rozen rosas "
+        "donation donations bloemen flower flowers kisses pln"
+    )
+    + r")\s*)?[\s:=\-–>]*\.?(?:"
+    + _reversed_alternation(
+        "u uur uurtje uren h hr hrs hour hours hh hhr halfuur qv kwartier quarter fh nacht "
+        "night overnight overnachting min minuten minutes mins m"
+    )
+    + ")"
+)
+# Word starts, for names written before "(dd)".
+_WORD_START = re.compile(r"\w(?<!\w.)")
 
 
 def _prices(text: str) -> Iterable[re.Match[str]]:
     """``_PRICE.finditer(text)``, trying only where a price can start."""
-    runs = list(map(_START, _RUN2.finditer(text)))
-    if not runs:
+    spans = list(map(_SPAN, _RUN2.finditer(text)))
+    if not spans:
         return ()  # every price has an amount of two digits or more
     if not ascii_fold_safe(text):
         return _PRICE.finditer(text)
-    starts = runs + keyword_starts(lowered(text), _CURRENCY_STARTS)
-    for a, rs in zip(back_limits(text, runs), runs, strict=True):
+    # Only a currency may come before an amount of five digits or more ("€123456" reads
+    # "€1234"); every other alternative needs an amount of two to four digits.
+    runs = [a for a, b in spans if b - a <= 4]
+    low = lowered(text)
+    starts = runs + keyword_starts(low, _CURRENCY_STARTS)
+    # A duration before the amount ends in a unit word just before it (a currency aside).
+    rev, n = low[::-1], len(low)
+    after_unit = [rs for rs in runs if _UNIT_BEFORE.match(rev, n - rs)]
+    for a, rs in zip(back_limits(text, after_unit), after_unit, strict=True):
         starts.extend(map(_START, _DURATION_START.finditer(text, a, rs + 1)))
     return finditer_at(_PRICE, text, sorted(set(starts)))
 
@@ -275,7 +306,9 @@ _AGE = re.compile(
 # before them (lower-cased text), or a name before "(dd)".
 _RUN_OF_TWO = re.compile(r"(?<!\d)\d\d(?!\d)")
 # (No cue can start inside another one, so non-overlapping matches find them all.)
-_AGE_CUE = re.compile(r"age|leeftijd|alter|edad|âge|ik\s|i\s|i'?m")
+_AGE_CUE = re.compile(
+    r"a(?<!\w.)(?:ge|lter)|l(?<!\w.)eeftijd|e(?<!\w.)dad|â(?<!\w.)ge|i(?<!\w.)(?:k\s|\s|'?m)"
+)
 
 
 def _age_matches(text: str) -> Iterable[re.Match[str]]:
@@ -293,7 +326,7 @@ def _age_matches(text: str) -> Iterable[re.Match[str]]:
             q = rs - 1
             while q > 0 and text[q - 1].isspace():
                 q -= 1
-            starts.extend(range(max(0, q - 16), max(0, q - 2)))
+            starts.extend(map(_START, _WORD_START.finditer(text, max(0, q - 16), max(0, q - 2))))
     return finditer_at(_AGE, text, sorted(set(starts)))
 
 
@@ -331,9 +364,13 @@ _NAME = re.compile(
     r"|\b(?P<n2>[A-Z][a-zà-ÿ]{2,15})\s*\(\d{2}\)"
 )
 # Where a _NAME match can start: a cue word (lower-cased text) or a name before "(dd)".
+# Each cue is written as its first letter, "(?<!\w.)" (a word boundary before that letter:
+# the engine can skip to the letter and checks the boundary after it), then the rest.
 _NAME_CUE = re.compile(
-    r"ik\s|mijn\s|my\s|name|naam|i\s|i'?m|call\s|noem\s|this\s|it'?s|je\s|soy\s|sono\s"
+    r"i(?<!\w.)(?:k\s|\s|'?m|t'?s)|m(?<!\w.)(?:ijn\s|y\s)|n(?<!\w.)(?:ame|aam|oem\s)"
+    r"|c(?<!\w.)all\s|t(?<!\w.)his\s|j(?<!\w.)e\s|s(?<!\w.)o(?:y|no)\s"
 )
+
 _AGE_PAREN = re.compile(r"\(\d{2}\)")
 
 
@@ -347,7 +384,7 @@ def _names(text: str) -> Iterable[re.Match[str]]:
             q = m.start()
             while q > 0 and text[q - 1].isspace():
                 q -= 1
-            starts.extend(range(max(0, q - 16), max(0, q - 2)))
+            starts.extend(map(_START, _WORD_START.finditer(text, max(0, q - 16), max(0, q - 2))))
         starts.sort()
     return finditer_at(_NAME, text, starts)
 

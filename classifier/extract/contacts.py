@@ -7,7 +7,7 @@ Handles are reported as ``platform:value`` (``telegram:lisa_nl``,
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 
 from classifier.extract._scan import ascii_fold_safe, finditer_at, lowered
@@ -120,13 +120,40 @@ def find_emails(text: str) -> list[ContactMatch]:
         found = [ContactMatch(m.group().lower(), m.start(), m.end()) for m in _EMAIL.finditer(text)]
     if _OBF_HINT.search(text):
         taken = [(m.start, m.end) for m in found]
-        for m in _EMAIL_OBF.finditer(text):
+        for m in _obfuscated_emails(text):
             if any(a < m.end() and m.start() < b for a, b in taken):
                 continue
             value = f"{m['user']}@{m['domain']}.{m['tld']}".lower()
             found.append(ContactMatch(value, m.start(), m.end()))
         found.sort(key=lambda c: c.start)
     return found
+
+
+# _AT_WORD, written to start with a character class (see _OBF_HINT).
+_AT_FIND = re.compile(
+    r"[\(\[\{<\s](?:(?<=[\(\[\{<])\s*(?:at|@|apenstaartje)\s*[\)\]\}>]|(?<=\s)(?:at|@)\s)", re.I
+)
+_SPACE_RUN = re.compile(r"\s*")
+_USER_RUN = re.compile(r"[\w.+-]*")
+
+
+def _obfuscated_emails(text: str) -> Iterator[re.Match[str]]:
+    """``_EMAIL_OBF.finditer(text)``, trying only the user name before each written-out "at".
+
+    The user name is the run of name characters that ends just before the
+    "at" (spaces aside), so each "at" gives one place to try.
+    """
+    rev: str | None = None
+    n = len(text)
+    starts = []
+    m = _AT_FIND.search(text)
+    while m is not None:
+        if rev is None:
+            rev = text[::-1]
+        user_end = n - _SPACE_RUN.match(rev, n - m.start()).end()  # type: ignore[union-attr]
+        starts.append(n - _USER_RUN.match(rev, n - user_end).end())  # type: ignore[union-attr]
+        m = _AT_FIND.search(text, m.start() + 1)
+    return finditer_at(_EMAIL_OBF, text, sorted(set(starts)))
 
 
 def find_urls(text: str) -> list[ContactMatch]:
