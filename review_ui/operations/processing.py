@@ -83,6 +83,7 @@ class Scorer:
                 for h in ad_hits
             ]
             value = float(risk.risk)
+            extracted = ext.to_dict()
             out.append(
                 {
                     "ad_id": ad["ad_id"],
@@ -90,7 +91,7 @@ class Scorer:
                     "phones": ext.phones_e164,
                     "emails": ext.emails_list,
                     "handles": ext.handles_list,
-                    "extracted": ext.to_dict(),
+                    "extracted": extracted,
                     "indicators": indicators,
                     "indicator_categories": sorted({h["category"] for h in indicators}),
                     "ad_type": str(ad_type),
@@ -98,8 +99,8 @@ class Scorer:
                     "risk_band": risk_band(value),
                     "risk_explanation": list(risk.explanation),
                     "flagged": value >= self.flag_threshold,
-                    "_names": [n["value"] for n in ext.to_dict().get("names", [])],
-                    "_places": [p["value"] for p in ext.to_dict().get("places", [])],
+                    "_names": [n["name"] for n in extracted["names"]],
+                    "_places": [p["value"] for p in extracted["places"]],
                 }
             )
         return out
