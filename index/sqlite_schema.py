@@ -117,11 +117,13 @@ CREATE TABLE IF NOT EXISTS ad_keys (
     PRIMARY KEY (kind, key, ad_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ad_keys_ad ON ad_keys(ad_id, kind, key);
+-- Bulky rows are appended in rowid order; only the narrow key is random.
 CREATE TABLE IF NOT EXISTS ad_versions (
+    vid INTEGER PRIMARY KEY,
     ad_id TEXT NOT NULL, version INTEGER NOT NULL, content_hash TEXT NOT NULL,
     title TEXT, text TEXT, images TEXT, observed_at TEXT, evidence TEXT,
-    PRIMARY KEY (ad_id, version)
-) WITHOUT ROWID;
+    UNIQUE (ad_id, version)
+);
 CREATE TABLE IF NOT EXISTS clusters (
     cluster_id TEXT PRIMARY KEY, size INTEGER NOT NULL, risk_max REAL, n_cities INTEGER,
     last_seen TEXT, growth INTEGER, doc TEXT NOT NULL
@@ -249,12 +251,30 @@ INSERT INTO ad_cube_cat SELECT {_cube_values("m")}, j.value, count(DISTINCT m.ri
 """
 
 
+#: Schema 1 kept versions in a WITHOUT ROWID table keyed by the (random) ad id.
+REBUILD_VERSIONS = """
+ALTER TABLE ad_versions RENAME TO ad_versions_v1;
+CREATE TABLE ad_versions (
+    vid INTEGER PRIMARY KEY,
+    ad_id TEXT NOT NULL, version INTEGER NOT NULL, content_hash TEXT NOT NULL,
+    title TEXT, text TEXT, images TEXT, observed_at TEXT, evidence TEXT,
+    UNIQUE (ad_id, version)
+);
+INSERT INTO ad_versions(ad_id, version, content_hash, title, text, images, observed_at, evidence)
+    SELECT ad_id, version, content_hash, title, text, images, observed_at, evidence
+    FROM ad_versions_v1;
+DROP TABLE ad_versions_v1;
+"""
+
+
 def create_schema(conn: sqlite3.Connection) -> None:
     """Create the schema, or migrate an older file in place; idempotent."""
     try:
         conn.execute("BEGIN IMMEDIATE")
         (version,) = conn.execute("PRAGMA user_version").fetchone()
         script = BASE_DDL
+        if version == 1:
+            script += REBUILD_VERSIONS
         if version < SCHEMA_VERSION:
             script += "".join(f"\nDROP INDEX IF EXISTS {name};\n" for name in DROPPED_INDEXES)
             script += MIGRATE_FILL

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -82,10 +83,12 @@ FACET_COLUMNS = {
     "crawl_status": "a.crawl_status",
     "risk_band": "a.risk_band",
 }
-HISTOGRAM_EXPR = {
-    "day": "substr(a.last_seen, 1, 10)",
-    "week": "date(substr(a.last_seen, 1, 10), '-6 days', 'weekday 1')",
-    "month": "substr(a.last_seen, 1, 7) || '-01'",
+#: Histogram intervals: rows are grouped by day in SQL, days into buckets here
+#: (SQLite's date() per row costs more than the whole grouping).
+HISTOGRAM_BUCKET = {
+    "day": lambda day: day,
+    "week": lambda day: day - timedelta(days=day.weekday()),
+    "month": lambda day: day.replace(day=1),
 }
 #: Filters ``ad_cube`` can answer (keyword dimensions of every ad).
 CUBE_FILTERS = (
@@ -100,7 +103,7 @@ CUBE_FILTERS = (
 #: Above this many matching ads, facets and the histogram are counted over a
 #: systematic sample of about this many ads and scaled to the total (estimates),
 #: unless ``ad_cube`` answers them exactly. Totals and pages stay exact.
-FACET_SAMPLE = 20_000
+FACET_SAMPLE = 10_000
 #: A pseudo-random function of a rowid: samples pick rows by it, so rows that
 #: repeat with some period (a crawler alternating sources) cannot alias a stride.
 SAMPLE_HASH = "(({} * 2654435761) % 4294967291)"
@@ -489,7 +492,9 @@ class SqliteAdStore(AdStore):
 
     def get_versions(self, ad_id: str) -> list[dict[str, Any]]:
         rows = self._db.execute(
-            "SELECT * FROM ad_versions WHERE ad_id = ? ORDER BY version", (ad_id,)
+            "SELECT ad_id, version, content_hash, title, text, images, observed_at, evidence"
+            " FROM ad_versions WHERE ad_id = ? ORDER BY version",
+            (ad_id,),
         ).fetchall()
         out = []
         for row in rows:
@@ -794,7 +799,7 @@ class SqliteAdStore(AdStore):
                 raise UnknownFieldError(
                     f"Facet {facet!r} is unknown; expected one of {', '.join(FACET_FIELDS)}"
                 )
-        if query.histogram is not None and query.histogram not in HISTOGRAM_EXPR:
+        if query.histogram is not None and query.histogram not in HISTOGRAM_BUCKET:
             raise UnknownFieldError(
                 f"Histogram interval {query.histogram!r} is unknown; expected day, week or month"
             )
@@ -835,6 +840,9 @@ class SqliteAdStore(AdStore):
             "(SELECT rowid AS frid, -bm25(ads_fts, 2.0, 1.0) AS score FROM ads_fts"
             " WHERE ads_fts MATCH ?) f CROSS JOIN ad_meta a ON a.rid = f.frid"
         )
+        # bm25 costs as much as the join: work it out only when it is the sort.
+        score = "f.score" if sort == "relevance" else "NULL"
+        fts = fts if sort == "relevance" else fts.replace("-bm25(ads_fts, 2.0, 1.0)", "NULL")
         copy = f"INSERT INTO temp.search_rows(rid, score, {', '.join(ROW_COLUMNS)}) SELECT a.rid,"
         copy_cols = ", ".join(f"a.{c}" for c in ROW_COLUMNS)
         # 1. The total, and the matching rows themselves when they are few.
@@ -847,7 +855,7 @@ class SqliteAdStore(AdStore):
                 # Filters may leave few of many matches: copy up to the limit first
                 # (it stops early when they leave many), count in full only then.
                 conn.execute(
-                    f"{copy} f.score, {copy_cols} FROM {fts} WHERE {where_sql} LIMIT ?",
+                    f"{copy} {score}, {copy_cols} FROM {fts} WHERE {where_sql} LIMIT ?",
                     [match, *params, FACET_SAMPLE + 1],
                 )
                 (copied,) = conn.execute("SELECT count(*) FROM temp.search_rows").fetchone()
@@ -861,7 +869,7 @@ class SqliteAdStore(AdStore):
                     ).fetchone()[0]
             elif exact:
                 conn.execute(
-                    f"{copy} f.score, {copy_cols} FROM {fts} WHERE {where_sql}", [match, *params]
+                    f"{copy} {score}, {copy_cols} FROM {fts} WHERE {where_sql}", [match, *params]
                 )
             else:
                 total = matched
@@ -967,11 +975,18 @@ class SqliteAdStore(AdStore):
                 facets[facet] = self._cube_facet(conn, cube, facet, int(query.facet_size))
                 continue
             if facet == "indicator_categories":
-                sql = (
-                    "SELECT v, count(*) AS n FROM (SELECT DISTINCT a.rid, j.value AS v"
-                    " FROM temp.search_rows a, json_each(a.cats) j WHERE j.value IS NOT NULL)"
-                    " GROUP BY v ORDER BY n DESC, v LIMIT ?"
-                )
+                # Few distinct category sets: group by the set, split them here.
+                tally: dict[str, int] = {}
+                for cats, n in conn.execute(
+                    "SELECT cats, count(*) FROM temp.search_rows WHERE cats IS NOT NULL GROUP BY cats"
+                ):
+                    values = json.loads(cats)
+                    values = values if isinstance(values, list) else [values]
+                    for cat in {str(c) for c in values if c is not None}:
+                        tally[cat] = tally.get(cat, 0) + n
+                top = sorted(tally.items(), key=lambda item: (-item[1], item[0]))
+                facets[facet] = [(v, _scaled(n, scale)) for v, n in top[: int(query.facet_size)]]
+                continue
             else:
                 col = FACET_COLUMNS[facet]
                 sql = (
@@ -983,13 +998,14 @@ class SqliteAdStore(AdStore):
             ]
         histogram: list[tuple[str, int]] = []
         if query.histogram:
-            hexpr = HISTOGRAM_EXPR[query.histogram]
-            histogram = [
-                (r[0], _scaled(r[1], scale))
-                for r in conn.execute(
-                    f"SELECT {hexpr} AS b, count(*) FROM temp.search_rows a GROUP BY b ORDER BY b"
-                )
-            ]
+            bucket = HISTOGRAM_BUCKET[query.histogram]
+            counts: dict[str, int] = {}
+            for day, n in conn.execute(
+                "SELECT substr(last_seen, 1, 10) AS d, count(*) FROM temp.search_rows GROUP BY d"
+            ):
+                key = bucket(date.fromisoformat(day)).isoformat()
+                counts[key] = counts.get(key, 0) + n
+            histogram = [(key, _scaled(n, scale)) for key, n in sorted(counts.items())]
         return SearchResult(
             hits=hits, total=total, next_after=next_after, facets=facets, histogram=histogram
         )

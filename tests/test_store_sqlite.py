@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from index import SearchQuery, StoreConfigError, open_store
+from index import SearchQuery, StoreConfigError, make_ad_id, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -293,6 +293,17 @@ def test_version_1_file_is_migrated_in_place(tmp_path):
         for name in ("ad_meta", "ad_cube", "ad_cube_cat"):
             db.execute(f"DROP TABLE {name}")
         db.execute("CREATE INDEX ads_city ON ads(city)")
+        db.execute("ALTER TABLE ad_versions RENAME TO new_versions")
+        db.execute(
+            "CREATE TABLE ad_versions (ad_id TEXT NOT NULL, version INTEGER NOT NULL,"
+            " content_hash TEXT NOT NULL, title TEXT, text TEXT, images TEXT, observed_at TEXT,"
+            " evidence TEXT, PRIMARY KEY (ad_id, version)) WITHOUT ROWID"
+        )
+        db.execute(
+            "INSERT INTO ad_versions SELECT ad_id, version, content_hash, title, text, images,"
+            " observed_at, evidence FROM new_versions"
+        )
+        db.execute("DROP TABLE new_versions")
         db.execute("PRAGMA user_version = 1")
     with open_store(url) as store:
         assert store._db.execute("PRAGMA user_version").fetchone()[0] == 2
@@ -304,3 +315,9 @@ def test_version_1_file_is_migrated_in_place(tmp_path):
         assert store.count() == 20 and store.stats()["ads"] == 20
         names = {r[0] for r in store._db.execute("SELECT name FROM sqlite_master")}
         assert "ads_city" not in names
+        first = make_ad_id("s", "0")
+        assert [v["title"] for v in store.get_versions(first)] == ["titel 0"]
+        store.upsert_observations([{**_obs(0), "title": "nieuw"}])
+        versions = store.get_versions(first)
+        assert [(v["version"], v["title"]) for v in versions] == [(1, "titel 0"), (2, "nieuw")]
+        assert store.stats()["versions"] == 21
