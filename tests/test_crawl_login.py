@@ -12,6 +12,7 @@ import secrets
 from http.server import BaseHTTPRequestHandler
 from io import StringIO
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
@@ -49,8 +50,10 @@ _FORM = (
 class LoginSite(TinySite):
     """A :class:`TinyMarket` whose listings and ads need the session cookie of a login."""
 
-    def __init__(self, market: TinyMarket):
+    def __init__(self, market: TinyMarket, ads_per_session: int | None = None):
         super().__init__(market)
+        self.ads_per_session = ads_per_session
+        self.ads_served = 0
         self.sessions: set[str] = set()
         self.login_posts: list[dict[str, list[str]]] = []
 
@@ -86,8 +89,15 @@ class LoginSite(TinySite):
             return self.send(h, 200, _FORM % b"<p class='error'>Wrong user name or password</p>")
         if path == "/login":
             return self.send(h, 200, _FORM % b"")
-        if path.startswith(("/listings", "/ad/")) and self._session(h) is None:
+        session = self._session(h) if path.startswith(("/listings", "/ad/")) else None
+        if path.startswith(("/listings", "/ad/")) and session is None:
             return self._redirect(h, "/login")
+        if path.startswith("/ad/") and self.ads_per_session is not None:
+            with self._lock:
+                self.ads_served += 1
+                if self.ads_served > self.ads_per_session:
+                    self.sessions.discard(session or "")
+                    return self._redirect(h, "/login")
         return super().handle(h)
 
     def send(  # type: ignore[override]
@@ -111,7 +121,7 @@ def site():
     s.stop()
 
 
-def _crawl(site: LoginSite, tmp_path: Path, env: dict[str, str], monkeypatch) -> dict:
+def _crawl(site: LoginSite, tmp_path: Path, env: dict[str, str], monkeypatch) -> dict[str, Any]:
     for name in (USER_ENV, PASSWORD_ENV):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
@@ -234,3 +244,15 @@ def test_a_get_login_form_is_refused_before_anything_is_sent():
     )
     request = form_request(post, login, USER, PASSWORD)
     assert request.method == "POST" and request.url == "http://127.0.0.1:9/in"
+
+
+def test_an_expired_session_drops_the_pages_behind_the_login(tmp_path, monkeypatch):
+    expiring = LoginSite(TinyMarket(n_ads=N_ADS), ads_per_session=2).start()
+    try:
+        run = _crawl(expiring, tmp_path, {USER_ENV: USER, PASSWORD_ENV: PASSWORD}, monkeypatch)
+    finally:
+        expiring.stop()
+    summary = run["summary"]
+    assert summary["new"] == 2
+    assert summary["dropped"] == {"login_required": N_ADS - 2}
+    assert "Login form instead of content" in run["log"].read_text()
