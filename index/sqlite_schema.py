@@ -210,9 +210,47 @@ def _cube_remove(row: str) -> str:
 
 
 _META_VALUES = ", ".join(f"new.{c}" for c in META_COLUMNS)
-_META_SET = ", ".join(f"{c} = new.{c}" for c in META_COLUMNS)
+#: ``ad_meta`` is updated per group of columns, and only when one of them
+#: changed: SQLite rewrites every index over a column that an UPDATE sets, even
+#: to the same value (a re-crawl must not rewrite the risk indexes).
+META_UPDATE_GROUPS = {
+    "seen": ("last_seen", "first_seen"),  # a re-crawl
+    "cluster": ("cluster_size", "cluster_id"),
+    "review": ("review_status",),
+    "other": (
+        "flagged",
+        "risk",
+        "source",
+        "city",
+        "ad_type",
+        "crawl_status",
+        "processing",
+        "risk_band",
+    ),
+}
+
+
+def _meta_update_trigger(name: str, columns: tuple[str, ...]) -> str:
+    source = [*columns, "indicator_categories"] if name == "other" else list(columns)
+    sets = [f"{c} = new.{c}" for c in columns]
+    if name == "other":
+        sets.append("cats = new.indicator_categories")
+    changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in source)
+    return (
+        f"CREATE TRIGGER IF NOT EXISTS ads_meta_{name} AFTER UPDATE OF {', '.join(source)} ON ads"
+        f" WHEN {changed} BEGIN\n"
+        f"    UPDATE ad_meta SET {', '.join(sets)} WHERE rid = new.rid;\nEND;"
+    )
+
+
+_META_UPDATE_TRIGGERS = "\n".join(
+    _meta_update_trigger(name, columns) for name, columns in META_UPDATE_GROUPS.items()
+)
 
 TRIGGER_DDL = f"""
+DROP TRIGGER IF EXISTS ads_meta_update;
+DROP TRIGGER IF EXISTS meta_cube_update;
+DROP TRIGGER IF EXISTS ads_meta_queue;
 -- Only a changed title or text reaches the full-text index.
 CREATE TRIGGER IF NOT EXISTS ads_fts_update AFTER UPDATE OF title, text ON ads
 WHEN old.title IS NOT new.title OR old.text IS NOT new.text BEGIN
@@ -226,15 +264,13 @@ END;
 CREATE TRIGGER IF NOT EXISTS ads_meta_delete AFTER DELETE ON ads BEGIN
     DELETE FROM ad_meta WHERE rid = old.rid;
 END;
-CREATE TRIGGER IF NOT EXISTS ads_meta_update
-AFTER UPDATE OF {", ".join(META_COLUMNS)}, indicator_categories ON ads BEGIN
-    UPDATE ad_meta SET {_META_SET}, cats = new.indicator_categories WHERE rid = new.rid;
-END;
+{_META_UPDATE_TRIGGERS}
 CREATE TRIGGER IF NOT EXISTS meta_cube_insert AFTER INSERT ON ad_meta BEGIN{_cube_add("new")}
 END;
 CREATE TRIGGER IF NOT EXISTS meta_cube_delete AFTER DELETE ON ad_meta BEGIN{_cube_remove("old")}
 END;
-CREATE TRIGGER IF NOT EXISTS meta_cube_update AFTER UPDATE ON ad_meta
+CREATE TRIGGER IF NOT EXISTS meta_cube_change
+AFTER UPDATE OF {", ".join((*CUBE_DIMS, "cats"))} ON ad_meta
 WHEN {" OR ".join(f"old.{d} IS NOT new.{d}" for d in (*CUBE_DIMS, "cats"))} BEGIN{_cube_remove("old")}{_cube_add("new")}
 END;
 """

@@ -287,8 +287,9 @@ def test_version_1_file_is_migrated_in_place(tmp_path):
             for a in ids[:5]
         )
         db = store._db
-        for name in ("meta_cube_insert", "meta_cube_delete", "meta_cube_update", "ads_meta_insert",
-                     "ads_meta_delete", "ads_meta_update"):  # fmt: skip
+        for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%meta%'"
+        ).fetchall():
             db.execute(f"DROP TRIGGER {name}")
         for name in ("ad_meta", "ad_cube", "ad_cube_cat"):
             db.execute(f"DROP TABLE {name}")
@@ -321,3 +322,30 @@ def test_version_1_file_is_migrated_in_place(tmp_path):
         versions = store.get_versions(first)
         assert [(v["version"], v["title"]) for v in versions] == [(1, "titel 0"), (2, "nieuw")]
         assert store.stats()["versions"] == 21
+
+
+def test_search_columns_follow_every_kind_of_update(sqlite_store):
+    """The narrow search table follows re-crawls, clusters, reviews and enrichments."""
+    store = sqlite_store
+    store.upsert_observations(
+        [{**_obs(i), "observed_at": "2024-05-01T10:00:00Z"} for i in range(3)]
+    )
+    a, b, c = (make_ad_id("s", str(i)) for i in range(3))
+    store.upsert_observations([{**_obs(1), "observed_at": "2024-06-01T10:00:00Z"}])  # re-crawl
+
+    def ids(**filters):
+        return {h["ad_id"] for h in store.search(SearchQuery(filters=filters)).hits}
+
+    assert ids(date_from="2024-05-15") == {b}
+    store.set_clusters({a: "k1", c: "k1"})
+    store.upsert_clusters([{"cluster_id": "k1", "ad_ids": [a, c], "size": 2}])
+    assert ids(cluster_id="k1") == {a, c} and ids(cluster_size_min=2) == {a, c}
+    store.write_enrichments([{"ad_id": c, "risk": 0.8, "flagged": True, "ad_type": "job"}])
+    assert ids(risk_min=0.5) == {c} and ids(ad_type="job", risk_min=0.1) == {c}
+    store.set_review_status([c], "escalated")
+    assert ids(review_status="escalated", risk_min=0.5) == {c}
+    store.mark_gone("s", [a, c])
+    assert ids(crawl_status="gone", risk_max=1.0) == set()  # b is gone but unscored
+    assert ids(crawl_status="gone", date_from="2024-01-01") == {b}
+    store.delete_ads([b])
+    assert ids(date_from="2024-01-01") == {a, c}
