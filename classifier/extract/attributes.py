@@ -304,7 +304,7 @@ _AGE = re.compile(
 
 # Where an _AGE match can start: its two digits, " - " before them, a cue word shortly
 # before them (lower-cased text), or a name before "(dd)".
-_RUN_OF_TWO = re.compile(r"(?<!\d)\d\d(?!\d)")
+_RUN_OF_TWO = re.compile(r"\d(?<!\d\d)\d(?!\d)")  # (?<!\d)\d\d(?!\d), digit first for speed
 # (No cue can start inside another one, so non-overlapping matches find them all.)
 _AGE_CUE = re.compile(
     r"a(?<!\w.)(?:ge|lter)|l(?<!\w.)eeftijd|e(?<!\w.)dad|â(?<!\w.)ge|i(?<!\w.)(?:k\s|\s|'?m)"

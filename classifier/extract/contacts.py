@@ -117,10 +117,11 @@ def find_emails(text: str) -> list[ContactMatch]:
     """
     found = []
     if "@" in text:
-        found = [ContactMatch(m.group().lower(), m.start(), m.end()) for m in _EMAIL.finditer(text)]
-    if _OBF_HINT.search(text):
+        found = [ContactMatch(m.group().lower(), m.start(), m.end()) for m in _plain_emails(text)]
+    at_words = _at_words(text)
+    if at_words and (any(_OBF_HINT.match(text, h) for h in at_words) or _OBF_HINT.search(text)):
         taken = [(m.start, m.end) for m in found]
-        for m in _obfuscated_emails(text):
+        for m in _obfuscated_emails(text, at_words):
             if any(a < m.end() and m.start() < b for a, b in taken):
                 continue
             value = f"{m['user']}@{m['domain']}.{m['tld']}".lower()
@@ -137,23 +138,43 @@ _SPACE_RUN = re.compile(r"\s*")
 _USER_RUN = re.compile(r"[\w.+-]*")
 
 
-def _obfuscated_emails(text: str) -> Iterator[re.Match[str]]:
+def _at_words(text: str) -> list[int]:
+    """Start of every written-out "at" (``_AT_WORD``) in ``text``, overlapping ones too."""
+    out = []
+    m = _AT_FIND.search(text)
+    while m is not None:
+        out.append(m.start())
+        m = _AT_FIND.search(text, m.start() + 1)
+    return out
+
+
+def _user_starts(text: str, ends: list[int]) -> list[int]:
+    """For each position, the start of the run of user-name characters that ends there."""
+    rev = text[::-1]
+    n = len(text)
+    return [n - _USER_RUN.match(rev, n - e).end() for e in ends]  # type: ignore[union-attr]
+
+
+def _plain_emails(text: str) -> Iterator[re.Match[str]]:
+    """``_EMAIL.finditer(text)``, trying only the user name before each "@"."""
+    ats = []
+    i = text.find("@")
+    while i != -1:
+        ats.append(i)
+        i = text.find("@", i + 1)
+    return finditer_at(_EMAIL, text, sorted(set(_user_starts(text, ats))))
+
+
+def _obfuscated_emails(text: str, at_words: list[int]) -> Iterator[re.Match[str]]:
     """``_EMAIL_OBF.finditer(text)``, trying only the user name before each written-out "at".
 
     The user name is the run of name characters that ends just before the
     "at" (spaces aside), so each "at" gives one place to try.
     """
-    rev: str | None = None
+    rev = text[::-1]
     n = len(text)
-    starts = []
-    m = _AT_FIND.search(text)
-    while m is not None:
-        if rev is None:
-            rev = text[::-1]
-        user_end = n - _SPACE_RUN.match(rev, n - m.start()).end()  # type: ignore[union-attr]
-        starts.append(n - _USER_RUN.match(rev, n - user_end).end())  # type: ignore[union-attr]
-        m = _AT_FIND.search(text, m.start() + 1)
-    return finditer_at(_EMAIL_OBF, text, sorted(set(starts)))
+    ends = [n - _SPACE_RUN.match(rev, n - h).end() for h in at_words]  # type: ignore[union-attr]
+    return finditer_at(_EMAIL_OBF, text, sorted(set(_user_starts(text, ends))))
 
 
 def find_urls(text: str) -> list[ContactMatch]:

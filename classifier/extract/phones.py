@@ -271,6 +271,7 @@ def _groups(text: str) -> list[list[_Group]]:
         masked = [m.span() for m in _IBAN.finditer(text)]
     runs: list[list[_Group]] = []
     run: list[_Group] = []
+    has_plus = "+" in text
     ms = list(_ALNUM.finditer(text))
     per_word = list(map(_word_groups, map(_GROUP, ms)))
     for i in compress(range(len(ms)), per_word):
@@ -301,7 +302,7 @@ def _groups(text: str) -> list[list[_Group]]:
                     run = []
                 else:
                     group.gap_before = gap
-            group.plus = text[max(0, start - 3) : start].rstrip().endswith("+")
+            group.plus = has_plus and text[max(0, start - 3) : start].rstrip().endswith("+")
             run.append(group)
     if run:
         runs.append(run)
