@@ -20,7 +20,7 @@ from typing import Any
 
 from index import SearchQuery, make_ad_id, open_store
 from index.contract import AdStore
-from index.sqlite_store import FACET_SAMPLE
+from index.sqlite_search import FACET_SAMPLE
 
 CITIES = ["Amsterdam", "Rotterdam", "Den Haag", "Utrecht", "Eindhoven", "Groningen", "Tilburg",
           "Almere", "Breda", "Nijmegen", "Haarlem", "Arnhem", "Zwolle", "Leiden", "Harderwijk"]  # fmt: skip

@@ -233,7 +233,7 @@ def test_counters_match_the_documents(sqlite_store, filters):
 
 
 def test_large_match_sets_sample_facets_but_keep_totals_and_pages(sqlite_store, monkeypatch):
-    import index.sqlite_store as module
+    import index.sqlite_search as module
 
     sqlite_store.upsert_observations(
         {**_obs(i), "city": ["Utrecht", "Breda"][i % 2], "text": "gemeen woord"} for i in range(400)

@@ -1,0 +1,446 @@
+"""Search over the SQLite ad store: filters, keyset pages, facets and histograms.
+
+Searches read the narrow ``ad_meta`` table and the ``ad_cube`` counters (see
+:mod:`index.sqlite_schema`), never the bulky ``ads`` rows except for a page's hits.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from index.contract import FACET_FIELDS, FILTERS, SORT_FIELDS, SearchQuery, SearchResult
+from index.exceptions import UnknownFieldError
+from index.schema import HIT_EXCLUDED_FIELDS, utc_iso
+from index.sqlite_schema import CUBE_NULL, JSON_COLUMNS, SCALAR_COLUMNS
+from index.textquery import fts_query
+
+BOOL_COLUMNS = ("changed_since_review", "flagged")
+JSON_DEFAULTS: dict[str, Any] = {"evidence": None, "extracted": {}}
+
+#: Sort expressions; missing risk sorts as -1 so keyset pages stay total.
+SORT_EXPR = {
+    "risk": "COALESCE(a.risk, -1.0)",
+    "last_seen": "a.last_seen",
+    "first_seen": "a.first_seen",
+    "cluster_size": "a.cluster_size",
+    "ad_id": "a.ad_id",
+    "relevance": "a.score",
+}
+KEYWORD_COLUMNS = {
+    "source": "source",
+    "city": "city",
+    "ad_type": "ad_type",
+    "review_status": "review_status",
+    "crawl_status": "crawl_status",
+    "processing": "processing",
+    "cluster_id": "cluster_id",
+}
+KEY_FILTERS = {
+    "indicator": "indicator",
+    "indicator_category": "indicator_category",
+    "phone": "phone",
+}
+FACET_COLUMNS = {
+    "source": "a.source",
+    "city": "a.city",
+    "ad_type": "a.ad_type",
+    "review_status": "a.review_status",
+    "crawl_status": "a.crawl_status",
+    "risk_band": "a.risk_band",
+}
+#: Histogram intervals: rows are grouped by day in SQL, days into buckets here
+#: (SQLite's date() per row costs more than the whole grouping).
+HISTOGRAM_BUCKET = {
+    "day": lambda day: day,
+    "week": lambda day: day - timedelta(days=day.weekday()),
+    "month": lambda day: day.replace(day=1),
+}
+#: Filters ``ad_cube`` can answer (keyword dimensions of every ad).
+CUBE_FILTERS = (
+    "source",
+    "city",
+    "ad_type",
+    "review_status",
+    "crawl_status",
+    "processing",
+    "flagged",
+)
+#: Above this many matching ads, facets and the histogram are counted over a
+#: systematic sample of about this many ads and scaled to the total (estimates),
+#: unless ``ad_cube`` answers them exactly. Totals and pages stay exact.
+FACET_SAMPLE = 10_000
+#: A pseudo-random function of a rowid: samples pick rows by it, so rows that
+#: repeat with some period (a crawler alternating sources) cannot alias a stride.
+SAMPLE_HASH = "(({} * 2654435761) % 4294967291)"
+#: Columns of the per-search scratch table (``ad_meta``'s plus the text score).
+ROW_COLUMNS = (
+    "ad_id", "source", "city", "ad_type", "review_status", "crawl_status", "processing",
+    "flagged", "risk", "risk_band", "last_seen", "first_seen", "cluster_size", "cluster_id", "cats",
+)  # fmt: skip
+#: The ``ad_meta`` index that walks each sort order.
+SORT_INDEX = {
+    "risk": "meta_risk",
+    "last_seen": "meta_last_seen",
+    "first_seen": "meta_first_seen",
+    "cluster_size": "meta_cluster_size",
+    "ad_id": "meta_ad_id",
+}
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return list(value)
+    return [value]
+
+
+def _scaled(count: int, scale: float) -> int:
+    return count if scale == 1.0 else max(1, round(count * scale))
+
+
+def row_doc(row: sqlite3.Row, exclude: Sequence[str] = ()) -> dict[str, Any]:
+    """The ad document of an ``ads`` row, less the ``exclude`` JSON fields."""
+    doc: dict[str, Any] = {}
+    for name in SCALAR_COLUMNS:
+        doc[name] = row[name]
+    for name in BOOL_COLUMNS:
+        doc[name] = bool(doc[name])
+    for name in JSON_COLUMNS:
+        if name in exclude:
+            continue
+        raw = row[name]
+        doc[name] = json.loads(raw) if raw is not None else JSON_DEFAULTS.get(name, [])
+    return doc
+
+
+class SqliteSearch:
+    """The search half of :class:`~index.sqlite_store.SqliteAdStore` (a mixin)."""
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        raise NotImplementedError
+
+    def _where(self, filters: dict[str, Any]) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        for name, value in filters.items():
+            if name not in FILTERS:
+                raise UnknownFieldError(
+                    f"Search filter {name!r} is unknown; expected one of {', '.join(FILTERS)}"
+                )
+            if value is None or value == [] or value == "":
+                continue
+            if name in KEYWORD_COLUMNS:
+                values = [str(v) for v in as_list(value)]
+                where.append(f"a.{KEYWORD_COLUMNS[name]} IN ({','.join('?' * len(values))})")
+                params.extend(values)
+            elif name in KEY_FILTERS:
+                values = [str(v) for v in as_list(value)]
+                where.append(
+                    "a.ad_id IN (SELECT ad_id FROM ad_keys WHERE kind = ?"
+                    f" AND key IN ({','.join('?' * len(values))}))"
+                )
+                params.extend([KEY_FILTERS[name], *values])
+            elif name == "flagged":
+                where.append("a.flagged = ?")
+                params.append(int(bool(value)))
+            elif name == "risk_min":
+                where.append("a.risk >= ?")
+                params.append(float(value))
+            elif name == "risk_max":
+                where.append("a.risk <= ?")
+                params.append(float(value))
+            elif name == "cluster_size_min":
+                where.append("a.cluster_size >= ?")
+                params.append(int(value))
+            elif name == "date_from":
+                where.append("a.last_seen >= ?")
+                params.append(utc_iso(value))
+            elif name == "date_to":
+                where.append("a.last_seen <= ?")
+                params.append(utc_iso(value, end_of_day=True))
+        return where, params
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Search ads; see :class:`SearchQuery`.
+
+        The matching set is found once: with at most :data:`FACET_SAMPLE` matches
+        it is copied into a scratch table and the page, facets and histogram are
+        read from there; above that the page comes from the sort index, keyword
+        facets of text-free searches from ``ad_cube`` (exact), and the remaining
+        facets and the histogram from a systematic sample scaled to the total.
+        """
+        if query.sort not in SORT_FIELDS:
+            raise UnknownFieldError(
+                f"Sort {query.sort!r} is unknown; expected one of {', '.join(SORT_FIELDS)}"
+            )
+        for facet in query.facets:
+            if facet not in FACET_FIELDS:
+                raise UnknownFieldError(
+                    f"Facet {facet!r} is unknown; expected one of {', '.join(FACET_FIELDS)}"
+                )
+        if query.histogram is not None and query.histogram not in HISTOGRAM_BUCKET:
+            raise UnknownFieldError(
+                f"Histogram interval {query.histogram!r} is unknown; expected day, week or month"
+            )
+        where, params = self._where(query.filters)
+        match = fts_query(query.text) if query.text else None
+        if query.text and not match:  # only punctuation: matches nothing, like a search engine
+            return SearchResult(hits=[], total=0, next_after=None)
+        conn = self._db
+        own = not conn.in_transaction
+        if own:  # one snapshot for the total, the page and the facets
+            conn.execute("BEGIN")
+        try:
+            conn.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS search_rows(rid INTEGER PRIMARY KEY, score REAL,"
+                f" {', '.join(ROW_COLUMNS)})"
+            )
+            conn.execute("DELETE FROM temp.search_rows")
+            try:
+                return self._search(conn, query, where, params, match)
+            finally:
+                conn.execute("DELETE FROM temp.search_rows")
+        finally:
+            if own:
+                conn.execute("COMMIT")
+
+    def _search(
+        self,
+        conn: sqlite3.Connection,
+        query: SearchQuery,
+        where: list[str],
+        params: list[Any],
+        match: str | None,
+    ) -> SearchResult:
+        sort = query.sort if (query.sort != "relevance" or match) else "risk"
+        where_sql = " AND ".join(where) or "1"
+        cube = None if match else self._cube_where(query.filters)
+        fts = (
+            "(SELECT rowid AS frid, -bm25(ads_fts, 2.0, 1.0) AS score FROM ads_fts"
+            " WHERE ads_fts MATCH ?) f CROSS JOIN ad_meta a ON a.rid = f.frid"
+        )
+        # bm25 costs as much as the join: work it out only when it is the sort.
+        score = "f.score" if sort == "relevance" else "NULL"
+        fts = fts if sort == "relevance" else fts.replace("-bm25(ads_fts, 2.0, 1.0)", "NULL")
+        copy = f"INSERT INTO temp.search_rows(rid, score, {', '.join(ROW_COLUMNS)}) SELECT a.rid,"
+        copy_cols = ", ".join(f"a.{c}" for c in ROW_COLUMNS)
+        # 1. The total, and the matching rows themselves when they are few.
+        if match:
+            (matched,) = conn.execute(
+                "SELECT count(*) FROM ads_fts WHERE ads_fts MATCH ?", [match]
+            ).fetchone()
+            exact = matched <= FACET_SAMPLE
+            if not exact and where:
+                # Filters may leave few of many matches: copy up to the limit first
+                # (it stops early when they leave many), count in full only then.
+                conn.execute(
+                    f"{copy} {score}, {copy_cols} FROM {fts} WHERE {where_sql} LIMIT ?",
+                    [match, *params, FACET_SAMPLE + 1],
+                )
+                (copied,) = conn.execute("SELECT count(*) FROM temp.search_rows").fetchone()
+                exact = copied <= FACET_SAMPLE
+                if not exact:
+                    conn.execute("DELETE FROM temp.search_rows")
+                    total = conn.execute(
+                        "SELECT count(*) FROM (SELECT rowid AS frid FROM ads_fts WHERE"
+                        f" ads_fts MATCH ?) f CROSS JOIN ad_meta a ON a.rid = f.frid WHERE {where_sql}",
+                        [match, *params],
+                    ).fetchone()[0]
+            elif exact:
+                conn.execute(
+                    f"{copy} {score}, {copy_cols} FROM {fts} WHERE {where_sql}", [match, *params]
+                )
+            else:
+                total = matched
+            if exact:
+                total = conn.execute("SELECT count(*) FROM temp.search_rows").fetchone()[0]
+            from_rows = exact
+        else:
+            if cube is not None:
+                total = self._cube_total(conn, cube)
+            else:
+                total = conn.execute(
+                    f"SELECT count(*) FROM ad_meta a WHERE {where_sql}", params
+                ).fetchone()[0]
+            exact = total <= FACET_SAMPLE
+            needs_rows = bool(query.histogram) or (cube is None and bool(query.facets))
+            from_rows = exact and needs_rows and total > 0
+            if from_rows:
+                conn.execute(f"{copy} NULL, {copy_cols} FROM ad_meta a WHERE {where_sql}", params)
+
+        # 2. The page, by keyset.
+        size = max(0, int(query.size))
+        expr = SORT_EXPR[sort]
+        op, direction = ("<", "DESC") if query.descending else (">", "ASC")
+        if match and sort == "relevance" and not from_rows:
+            expr = "f.score"
+        page_where = list(where)
+        page_params: list[Any] = list(params)
+        if from_rows:
+            page_where, page_params = [], []
+        if query.search_after:
+            # Spelled out (not a row value) so the sort index can seek to the spot.
+            page_where.append(f"{expr} {op}= ? AND ({expr} {op} ? OR a.ad_id {op} ?)")
+            key, last_id = query.search_after[:2]
+            page_params.extend([key, key, last_id])
+        cond = " AND ".join(page_where) or "1"
+        order = f"ORDER BY sort_key {direction}, a.ad_id {direction} LIMIT ?"
+        # With more than FACET_SAMPLE hits, at least one ad in (ads / FACET_SAMPLE)
+        # is a hit, so walking the sort index finds a page quickly; the planner
+        # cannot know that and would rather sort every hit.
+        walk = "" if exact else f"INDEXED BY {SORT_INDEX[sort]}" if sort in SORT_INDEX else ""
+        if from_rows:
+            sql = f"SELECT a.rid, a.ad_id, {expr} AS sort_key FROM temp.search_rows a WHERE {cond} {order}"
+            args: list[Any] = [*page_params, size + 1]
+        elif match and sort == "relevance":
+            sql = f"SELECT a.rid, a.ad_id, f.score AS sort_key FROM {fts} WHERE {cond} {order}"
+            args = [match, *page_params, size + 1]
+        elif match:
+            sql = (
+                f"SELECT a.rid, a.ad_id, {expr} AS sort_key FROM ad_meta a {walk} WHERE {cond}"
+                " AND EXISTS (SELECT 1 FROM ads_fts WHERE ads_fts MATCH ? AND ads_fts.rowid = a.rid)"
+                f" {order}"
+            )
+            args = [*page_params, match, size + 1]
+        else:
+            sql = f"SELECT a.rid, a.ad_id, {expr} AS sort_key FROM ad_meta a {walk} WHERE {cond} {order}"
+            args = [*page_params, size + 1]
+        keys = conn.execute(sql, args).fetchall() if total else []
+        more = len(keys) > size
+        keys = keys[:size]
+        docs: dict[int, sqlite3.Row] = {}
+        if keys:
+            marks = ",".join("?" * len(keys))
+            rids = [k[0] for k in keys]
+            docs = {
+                r["rid"]: r for r in conn.execute(f"SELECT * FROM ads WHERE rid IN ({marks})", rids)
+            }
+        hits = []
+        for rid, _, sort_key in keys:
+            hit = row_doc(docs[rid], exclude=HIT_EXCLUDED_FIELDS)
+            if match:
+                hit["score"] = sort_key if sort == "relevance" else None
+            hits.append(hit)
+        next_after = [keys[-1][2], keys[-1][1]] if more and keys else None
+
+        # 3. Facets and histogram: exact rows, the cube, or a scaled sample.
+        scale = 1.0
+        rows_facets = [f for f in query.facets if cube is None]
+        if not exact and (query.histogram or rows_facets):
+            # A text search samples its matches (filters then thin the sample);
+            # a text-free one samples the ads that pass the filters.
+            stride = math.ceil((matched if match else total) / FACET_SAMPLE)
+            if match:
+                conn.execute(
+                    f"{copy} NULL, {copy_cols} FROM (SELECT rowid AS frid FROM ads_fts WHERE"
+                    " ads_fts MATCH ?) f CROSS JOIN ad_meta a ON a.rid = f.frid"
+                    f" WHERE {SAMPLE_HASH.format('f.frid')} % ? = 0 AND {where_sql}",
+                    [match, stride, *params],
+                )
+            else:
+                (top,) = conn.execute("SELECT max(rid) FROM ad_meta").fetchone()
+                conn.execute(
+                    "WITH RECURSIVE s(r) AS (SELECT ? UNION ALL SELECT r + ? FROM s WHERE r + ? <= ?)"
+                    f" {copy} NULL, {copy_cols} FROM s CROSS JOIN ad_meta a"
+                    f" ON a.rid = s.r - {SAMPLE_HASH.format('s.r')} % ?"
+                    f" WHERE {where_sql}",
+                    [stride, stride, stride, top or 0, stride, *params],
+                )
+            (sampled,) = conn.execute("SELECT count(*) FROM temp.search_rows").fetchone()
+            scale = total / sampled if sampled else 0.0
+        facets: dict[str, list[tuple[str, int]]] = {}
+        for facet in query.facets:
+            if cube is not None:
+                facets[facet] = self._cube_facet(conn, cube, facet, int(query.facet_size))
+                continue
+            if facet == "indicator_categories":
+                # Few distinct category sets: group by the set, split them here.
+                tally: dict[str, int] = {}
+                for cats, n in conn.execute(
+                    "SELECT cats, count(*) FROM temp.search_rows WHERE cats IS NOT NULL GROUP BY cats"
+                ):
+                    values = json.loads(cats)
+                    values = values if isinstance(values, list) else [values]
+                    for cat in {str(c) for c in values if c is not None}:
+                        tally[cat] = tally.get(cat, 0) + n
+                top = sorted(tally.items(), key=lambda item: (-item[1], item[0]))
+                facets[facet] = [(v, _scaled(n, scale)) for v, n in top[: int(query.facet_size)]]
+                continue
+            else:
+                col = FACET_COLUMNS[facet]
+                sql = (
+                    f"SELECT {col} AS v, count(*) AS n FROM temp.search_rows a"
+                    f" WHERE {col} IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT ?"
+                )
+            facets[facet] = [
+                (r[0], _scaled(r[1], scale)) for r in conn.execute(sql, [int(query.facet_size)])
+            ]
+        histogram: list[tuple[str, int]] = []
+        if query.histogram:
+            bucket = HISTOGRAM_BUCKET[query.histogram]
+            counts: dict[str, int] = {}
+            for day, n in conn.execute(
+                "SELECT substr(last_seen, 1, 10) AS d, count(*) FROM temp.search_rows GROUP BY d"
+            ):
+                key = bucket(date.fromisoformat(day)).isoformat()
+                counts[key] = counts.get(key, 0) + n
+            histogram = [(key, _scaled(n, scale)) for key, n in sorted(counts.items())]
+        return SearchResult(
+            hits=hits, total=total, next_after=next_after, facets=facets, histogram=histogram
+        )
+
+    def _cube_where(self, filters: dict[str, Any]) -> tuple[str, list[Any]] | None:
+        """The ``ad_cube`` condition for ``filters``, or ``None`` when it cannot answer them."""
+        where: list[str] = []
+        params: list[Any] = []
+        for name, value in filters.items():
+            if value is None or value == [] or value == "":
+                continue
+            if name not in CUBE_FILTERS:
+                return None
+            if name == "flagged":
+                where.append("flagged = ?")
+                params.append(int(bool(value)))
+            else:
+                values = [str(v) for v in as_list(value)]
+                where.append(f"{name} IN ({','.join('?' * len(values))})")
+                params.extend(values)
+        return " AND ".join(where) or "1", params
+
+    def _cube_total(self, conn: sqlite3.Connection, cube: tuple[str, list[Any]]) -> int:
+        (total,) = conn.execute(
+            f"SELECT coalesce(sum(n), 0) FROM ad_cube WHERE {cube[0]}", cube[1]
+        ).fetchone()
+        return int(total)
+
+    def _cube_facet(
+        self, conn: sqlite3.Connection, cube: tuple[str, list[Any]], facet: str, size: int
+    ) -> list[tuple[str, int]]:
+        if facet == "indicator_categories":
+            table, col = "ad_cube_cat", "category"
+        else:
+            table, col = "ad_cube", facet
+        rows = conn.execute(
+            f"SELECT {col} AS v, sum(n) AS c FROM {table} WHERE {cube[0]} AND {col} IS NOT ?"
+            " GROUP BY v HAVING c > 0 ORDER BY c DESC, v LIMIT ?",
+            [*cube[1], CUBE_NULL, size],
+        )
+        return [(r[0], int(r[1])) for r in rows]
+
+    def count(self, **filters: Any) -> int:
+        where, params = self._where(filters)
+        cube = self._cube_where(filters)
+        if cube is not None:
+            return self._cube_total(self._db, cube)
+        return int(
+            self._db.execute(
+                f"SELECT count(*) FROM ad_meta a WHERE {' AND '.join(where) or '1'}", params
+            ).fetchone()[0]
+        )
