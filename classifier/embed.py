@@ -214,13 +214,17 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         The caller's configured model (``settings.ADSCAN_EMBEDDING_MODEL``);
         when both are empty, the packaged all-MiniLM-L6-v2 is used.
     batch_size : int
-        Texts per forward pass.
+        Texts per forward pass. Small batches cost no speed on CPU and keep the
+        peak memory of long ads low (64 long ads need over 1 GB of activations).
     cache : EmbeddingCache, optional
         Where embeddings are looked up and stored; a private in-memory cache
         when None.
-    backend : {"torch", "onnx", "onnx-int8", "torch-int8"}
+    backend : {"onnx", "torch", "onnx-int8", "torch-int8"}
         Inference engine; see :data:`BACKENDS`. ONNX exports are made locally
-        on first use and kept in ``export_dir``.
+        on first use and kept in ``export_dir``. ``onnx`` (the default) gives
+        the same vectors as ``torch`` (cosine 1.0000) and was the fastest on 2
+        CPU cores; int8 lost a little quality and was not faster there
+        (``benchmarks/bench_scoring.py``).
     normalize : bool
         L2-normalise the vectors (cosine similarity becomes a dot product).
     max_seq_length : int, optional
@@ -240,9 +244,9 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         self,
         model=None,
         model_dir=None,
-        batch_size: int = 64,
+        batch_size: int = 16,
         cache: EmbeddingCache | None = None,
-        backend: str = "onnx-int8",
+        backend: str = "onnx",
         normalize: bool = True,
         max_seq_length: int | None = None,
         export_dir=None,
@@ -392,12 +396,12 @@ def _pooling_mode(model_path: Path) -> str:
 
 def export_onnx(model_path: Path, out_dir: Path, quantize: bool) -> Path:
     """Export the model's transformer plus pooling to ONNX (optionally int8) in ``out_dir``."""
-    import torch
-    from transformers import AutoModel, AutoTokenizer
-
     out_dir.mkdir(parents=True, exist_ok=True)
     fp32 = out_dir / "model.onnx"
     if not fp32.is_file():
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
         net = AutoModel.from_pretrained(str(model_path), local_files_only=True).eval()
         tok = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True)
         pooling = _pooling_mode(model_path)
@@ -472,40 +476,66 @@ def _export_dir(emb: SentenceEmbedder) -> Path:
     return base / f"{emb.model_path_.name}-{ident.hexdigest()[:12]}"
 
 
+def _fast_tokenizer(model_path: Path, max_len: int):
+    """The model's tokenizer via the ``tokenizers`` library (no transformers or torch import)."""
+    from tokenizers import Tokenizer
+
+    path = model_path / "tokenizer.json"
+    if not path.is_file():
+        return None
+    tok = Tokenizer.from_file(str(path))
+    tok.enable_truncation(max_len)
+    tok.enable_padding()
+    return tok
+
+
 def _onnx_encoder(emb: SentenceEmbedder):
     import onnxruntime as ort
-    from transformers import AutoTokenizer
 
     path = export_onnx(emb.model_path_, _export_dir(emb), quantize=emb.backend == "onnx-int8")
-    tok = AutoTokenizer.from_pretrained(str(emb.model_path_), local_files_only=True)
     max_len = emb.max_seq_length or _model_max_len(emb.model_path_)
+    fast = _fast_tokenizer(emb.model_path_, max_len)
+    if fast is None:
+        from transformers import AutoTokenizer
+
+        slow = AutoTokenizer.from_pretrained(str(emb.model_path_), local_files_only=True)
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = min(os.cpu_count() or 1, 4)
     opts.inter_op_num_threads = 1
+    # Without the arena, memory goes back after each batch (peak ~0.4 GB instead of >1 GB).
+    opts.enable_cpu_mem_arena = False
     session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+    def tokenize(batch):
+        if fast is not None:
+            enc = fast.encode_batch(batch)
+            ids = np.array([e.ids for e in enc], dtype=np.int64)
+            return {
+                "input_ids": ids,
+                "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64),
+            }
+        enc = slow(batch, padding=True, truncation=True, max_length=max_len, return_tensors="np")
+        ids = enc["input_ids"].astype(np.int64)
+        return {
+            "input_ids": ids,
+            "attention_mask": enc["attention_mask"].astype(np.int64),
+            "token_type_ids": enc.get("token_type_ids", np.zeros_like(ids)).astype(np.int64),
+        }
 
     def encode(texts):
         # Longest first, so each batch pads to similar lengths (as sentence-transformers does).
         order = np.argsort([-len(t) for t in texts], kind="stable")
-        out = np.zeros((len(texts), 0), dtype=np.float32)
         parts = []
         for start in range(0, len(texts), emb.batch_size):
             batch = [texts[i] for i in order[start : start + emb.batch_size]]
-            enc = tok(batch, padding=True, truncation=True, max_length=max_len, return_tensors="np")
-            feed = {
-                "input_ids": enc["input_ids"].astype(np.int64),
-                "attention_mask": enc["attention_mask"].astype(np.int64),
-                "token_type_ids": enc.get("token_type_ids", np.zeros_like(enc["input_ids"])).astype(
-                    np.int64
-                ),
-            }
-            parts.append(session.run(None, feed)[0])
-        if parts:
-            out = np.concatenate(parts)
-            restored = np.empty_like(out)
-            restored[order] = out
-            out = restored
-        return out
+            parts.append(session.run(None, tokenize(batch))[0])
+        if not parts:
+            return np.zeros((0, 0), dtype=np.float32)
+        out = np.concatenate(parts)
+        restored = np.empty_like(out)
+        restored[order] = out
+        return restored
 
     return encode
 

@@ -94,11 +94,18 @@ def test_cache_is_namespaced_by_backend(tmp_path):
     assert other.encoded_texts_ == TEXTS[:1]
 
 
-def test_onnx_int8_backend_keeps_quality(embedder, tmp_path):
+@pytest.fixture(scope="module")
+def export_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("onnx")
+
+
+@pytest.mark.parametrize(("backend", "min_cosine"), [("onnx", 0.9999), ("onnx-int8", 0.97)])
+def test_onnx_backends_keep_quality(embedder, export_dir, backend, min_cosine):
     ref = embedder.transform(TEXTS)
-    quant = SentenceEmbedder(backend="onnx-int8", export_dir=tmp_path).fit().transform(TEXTS)
-    assert quant.shape == ref.shape
-    assert ((quant * ref).sum(axis=1) > 0.97).all()
+    got = SentenceEmbedder(backend=backend, export_dir=export_dir).fit().transform(TEXTS)
+    assert got.shape == ref.shape and got.dtype == np.float32
+    assert ((got * ref).sum(axis=1) > min_cosine).all()
+    assert any(export_dir.glob("*/model.onnx"))  # exported locally, nothing downloaded
 
 
 def test_text_key_ignores_whitespace_only():

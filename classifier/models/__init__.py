@@ -2,6 +2,16 @@
 
 ``load_ad_type_model()`` and ``load_risk_model()`` return the shipped defaults
 from ``classifier/artefacts/`` (or the file passed as ``path``).
+
+What the processing stage passes, one entry per ad, all optional but the texts::
+
+    emb = embedder.transform(texts)                    # SentenceEmbedder, default backend
+    types = ad_type.predict(texts, embeddings=emb)
+    scores = risk.score(texts, extractions=[extract_all(t) ...], indicator_hits=[match(t) ...],
+                        ad_types=types, embeddings=emb,
+                        city_norms=norms, cities=[ad["city"] ...])   # norms: fitted CityPriceNorms
+
+Without ``city_norms`` the price-under-the-local-norm feature stays off.
 """
 
 from __future__ import annotations
