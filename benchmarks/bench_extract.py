@@ -154,8 +154,12 @@ def evaluate_dutch_phones() -> Score:
     return score
 
 
-def synthetic_dutch_ads(n: int) -> list[str]:
-    """Invented Dutch ads of about 100 words for timing (no real data)."""
+def synthetic_dutch_ads(n: int, first: int = 0) -> list[str]:
+    """Invented Dutch ads of about 100 words for timing (no real data).
+
+    Ad ``i`` has its own phone numbers and handles, so ads ``first .. first + n - 1``
+    are new to the caches of any run that has not seen those numbers.
+    """
     parts = [
         "Hoi schatjes, ik ben Lisa ({age}) en nieuw in {city}! Ik ben een lieve, spontane meid met "
         "een mooi figuur en ik hou van gezelligheid. Bel me op 06-{n1} of app naar 06 {n2}. "
@@ -170,18 +174,24 @@ def synthetic_dutch_ads(n: int) -> list[str]:
             age=19 + i % 15, city=cities[i % len(cities)], n1=f"{10000000 + i * 7919 % 89999999}",
             n2=f"{20000000 + i * 104729 % 79999999}", p1=60 + i % 50, p2=120 + i % 80, k=i,
         )
-        for i in range(n)
+        for i in range(first, first + n)
     ]  # fmt: skip
 
 
-def throughput(texts: list[str], region: str, repeat: int) -> tuple[float, float]:
-    """Ads per second for extract_all + match on one core: (by wall clock, by process CPU time)."""
+TARGET_ADS_PER_S = 2000  # project issue #3: extract_all + match, one core, ~100-word ads
+
+
+def throughput(texts: list[str], region: str) -> tuple[float, float]:
+    """Ads per second for extract_all + match in this process: (by wall clock, by CPU time).
+
+    CPU time (``time.process_time``) is the figure to judge by on a shared machine: wall
+    clock also counts the time other processes hold the cores.
+    """
     start, cpu = time.perf_counter(), time.process_time()
-    for _ in range(repeat):
-        for t in texts:
-            extract_all(t, region)
-            match(t)
-    n = repeat * len(texts)
+    for t in texts:
+        extract_all(t, region)
+        match(t)
+    n = len(texts)
     return n / (time.perf_counter() - start), n / max(time.process_time() - cpu, 1e-9)
 
 
@@ -194,6 +204,21 @@ def _row(name: str, s: Score) -> str:
 def section() -> str:
     """Markdown section: quality per field and throughput."""
     quick = os.environ.get("ADSCAN_BENCH_QUICK") == "1"
+    # Timed first, so that no ad's phone numbers are cached by the quality runs below.
+    n = 500 if quick else 3000
+    for t in synthetic_dutch_ads(200, first=10**6):  # warm lazy tables and word caches
+        extract_all(t, "NL")
+        match(t)
+    dutch = synthetic_dutch_ads(n)
+    wall, cpu = throughput(dutch, "NL")
+    words = sum(len(t.split()) for t in dutch) / len(dutch)
+    cmu_row = ""
+    if SHARED_DATA.is_dir():
+        cmu_texts = [r["title"] + "\n" + r["body"] for r in _jsonl(SHARED_DATA / "cmu-tjbatch-backpage" / "ads_with_tj_extractions.jsonl")]  # fmt: skip
+        cwall, ccpu = throughput(cmu_texts, "US")
+        cwords = sum(len(t.split()) for t in cmu_texts) / len(cmu_texts)
+        cmu_row = f"| cmu backpage ads (real, US) | {len(cmu_texts)} | {cwords:.0f} | {cwall:,.0f} | {ccpu:,.0f} |"
+    load = os.getloadavg()[0]
     lines = ["## extract\n", "Extraction quality (`classifier.extract`), per field:\n",
              "| set / field | TP | FP | FN | precision | recall | F1 |", "|---|---|---|---|---|---|---|"]  # fmt: skip
     lines.append(_row("Dutch phone table (ours, written for adscan)", evaluate_dutch_phones()))
@@ -214,26 +239,21 @@ def section() -> str:
                      "silver errors: " + "; ".join(f"{k} ({v})" for k, v in CMU_SILVER_ERRORS.items()) + ".")  # fmt: skip
     else:
         lines.append("\n(../shared/data absent: real-data rows skipped)")
-    repeat = 1 if quick else 5
-    dutch = synthetic_dutch_ads(200 if quick else 1000)
-    throughput(dutch[:20], "NL", 1)  # warm caches and lazy tables
-    lines += ["", "Throughput of `extract_all` + `indicators.match`, one process, one core:\n",
+    lines += ["", "Throughput of `extract_all` + `indicators.match`, one process, one core; every "
+              "timed ad is new to the process (its phone numbers are not cached):\n",
               "| corpus | ads | mean words | ads/s (wall) | ads/s (CPU time) |", "|---|---|---|---|---|"]  # fmt: skip
-    wall, cpu = throughput(dutch, "NL", repeat)
-    words = sum(len(t.split()) for t in dutch) / len(dutch)
     lines.append(
         f"| synthetic Dutch ads (invented) | {len(dutch)} | {words:.0f} | {wall:,.0f} | {cpu:,.0f} |"
     )
-    if real:
-        cmu_texts = [r["title"] + "\n" + r["body"] for r in _jsonl(SHARED_DATA / "cmu-tjbatch-backpage" / "ads_with_tj_extractions.jsonl")]  # fmt: skip
-        wall, cpu = throughput(cmu_texts, "US", repeat)
-        words = sum(len(t.split()) for t in cmu_texts) / len(cmu_texts)
-        lines.append(
-            f"| cmu backpage ads (real, US) | {len(cmu_texts)} | {words:.0f} | {wall:,.0f} | {cpu:,.0f} |"
-        )
+    if cmu_row:
+        lines.append(cmu_row)
+    verdict = "met" if cpu >= TARGET_ADS_PER_S else "NOT met"
     lines.append(
-        f"\nLoad average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs."
+        f"\nTarget (issue #3): {TARGET_ADS_PER_S:,} ads/s on one core for ~100-word ads. "
+        f"By CPU time on the synthetic ads: **{verdict}** ({cpu:,.0f} ads/s); by wall clock "
+        f"{wall:,.0f} ads/s, which on a shared machine also counts other processes' time."
     )
+    lines.append(f"\nLoad average while measuring: {load:.1f} on {os.cpu_count()} CPUs.")
     return "\n".join(lines) + "\n"
 
 

@@ -59,6 +59,12 @@ ADVERSARIAL = [
     "Ik ben " * 30_000,
     "j o n g " * 25_000,
     "06 12 " * 35_000,
+    # The scans that try only candidate starts: one per "@", per written-out "at", per label,
+    # and a duration word a megabyte of spaces before its price.
+    "a@" * (MB // 2),
+    "lisa at " * (MB // 8),
+    "telegram: a " * (MB // 12),
+    "half" + " " * MB + "uur 150",
 ]
 
 

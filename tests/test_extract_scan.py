@@ -1,0 +1,101 @@
+"""The fast scans of classifier.extract find exactly what a plain ``finditer`` finds.
+
+Each extractor tries its costly regex only where a match can start (or only
+near digits, or behind a cheap gate); these tests compare every such scan
+with the plain scan on random ad-like text, including the characters that
+IGNORECASE treats specially (İ ı ſ and the Kelvin sign).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from classifier.extract import _scan, attributes, contacts
+from classifier.indicators.matcher import IndicatorMatcher
+
+PIECES = [
+    *"0123456789 -./()+*:=@#$€£½!?'\n\t\xa0,;<>[]{}_|–",
+    *"aAeEhHiIkKlLmMnNoOpPrRsStTuUwWxXzZ",
+    "\u0130", "\u0131", "\u017f", "\u212a", "é", "â", "ł",
+    "uur", "u", "h", "half", "min", "minuten", "nacht", "hele", "qv", "kwartier", "hour",
+    "€", "euro", "euro's", "eur", "roses", "rozen", "usd", "dollars", "zł", "kisses", "per", "p/",
+    "150", "80", "1", "06", "12345678", "2024", "0612345678",
+    "ik ben", "I am", "i'm", "age", "leeftijd", "jaar", "yo", "Lisa", "ANNA", "my name is",
+    "call me", "(21)", " - ",
+    "at", "(at)", " at ", "[at]", "(punt)", " dot ", ".nl", ".com", "www.", "http://", "t.me/",
+    "wa.me/", "snap", "Telegram", "whatsapp", "WA", "of", "insta", "kik",
+    "nieuw in ", "new to ", "Utrecht", "24/7", "24 uur", "3 meiden", "2 girls",
+]  # fmt: skip
+ad_text = st.lists(st.sampled_from(PIECES), max_size=60).map("".join)
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _same(fast, plain) -> None:
+    fast, plain = list(fast), list(plain)
+    assert [(m.span(), m.groupdict()) for m in fast] == [(m.span(), m.groupdict()) for m in plain]
+
+
+@SETTINGS
+@given(ad_text)
+def test_price_and_age_scans_equal_plain_finditer(text):
+    _same(attributes._prices(text), attributes._PRICE.finditer(text))
+    _same(attributes._age_matches(text), attributes._AGE.finditer(text))
+
+
+@SETTINGS
+@given(ad_text)
+def test_name_label_and_email_scans_equal_plain_finditer(text):
+    _same(attributes._names(text), attributes._NAME.finditer(text))
+    _same(contacts._labels(text), contacts._LABEL.finditer(text))
+    _same(contacts._plain_emails(text), contacts._EMAIL.finditer(text))
+    _same(
+        contacts._obfuscated_emails(text, contacts._at_words(text)),
+        contacts._EMAIL_OBF.finditer(text),
+    )
+
+
+@SETTINGS
+@given(ad_text)
+def test_gates_never_hide_a_match(text):
+    if contacts._URL.search(text):
+        assert contacts._URL_GATE.search(text)
+    if contacts._LINK_HANDLE.search(text):
+        assert contacts._LINK_GATE.search(text)
+    if contacts._EMAIL_OBF.search(text):
+        assert contacts._at_words(text)
+
+
+@SETTINGS
+@given(ad_text)
+def test_indicator_regex_scan_equals_plain_finditer(text):
+    m = IndicatorMatcher()
+    starts = [s.start() for s in m._regex_starts.finditer(text)]
+    _same(_scan.finditer_at(m._regex, text, starts), m._regex.finditer(text))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "starts"),
+    [
+        (r"\bnew|\b24/7", "New, renew, 24/7 and 124", [0, 12]),
+        (r"(?:a)?\bx", "ax x", [0, 1, 3]),  # no \b before every start: no boundary filter
+        (r"kik", "KIK \u212aik", [0, 2, 4, 6]),  # IGNORECASE reads the Kelvin sign as k
+    ],
+)
+def test_start_finder_finds_every_possible_start(pattern, text, starts):
+    finder = _scan.start_finder(re.compile(pattern, re.IGNORECASE))
+    assert [m.start() for m in finder.finditer(text)] == starts
+
+
+@pytest.mark.parametrize("pattern", [r"\d+", r".x", r"a*", r"(?=a)"])
+def test_start_finder_gives_up_on_general_patterns(pattern):
+    assert _scan.start_finder(re.compile(pattern)) is None
+
+
+def test_a_long_space_run_does_not_hide_a_price_or_an_age():
+    text = "half" + " " * 5000 + "uur: " + " " * 5000 + "€ 150, Lisa" + " " * 3000 + "(21)"
+    assert [(p.amount, p.unit) for p in attributes.find_prices(text)] == [(150.0, "half_hour")]
+    assert [a.age for a in attributes.find_ages(text)] == [21]
