@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache, partial
-from itertools import compress
+from itertools import chain, compress
 from operator import or_
 from typing import Any, NamedTuple
 
@@ -105,11 +105,16 @@ def fold_phrase(phrase: str) -> tuple[str, ...]:
 
 
 class Folded(NamedTuple):
-    """The words of a text as parallel tuples: folded forms, start and end offsets."""
+    """The words of a text as parallel tuples: folded forms, start and end offsets.
+
+    ``tokens`` holds the words as written when each is one token of the text
+    (no spaced-out letters were joined), else None.
+    """
 
     norms: tuple[str, ...]
     starts: tuple[int, ...]
     ends: tuple[int, ...]
+    tokens: tuple[str, ...] | None = None
 
 
 _START = re.Match.start
@@ -127,7 +132,7 @@ def folded(text: str) -> Folded:
     Examples
     --------
     >>> folded("Nieuw in de STAD")
-    Folded(norms=('nieuw', 'in', 'de', 'stad'), starts=(0, 6, 9, 12), ends=(5, 8, 11, 16))
+    Folded(norms=('nieuw', 'in', 'de', 'stad'), starts=(0, 6, 9, 12), ends=(5, 8, 11, 16), tokens=('Nieuw', 'in', 'de', 'STAD'))
     """
     ms = list(_WORD.finditer(text))
     toks = list(map(_GROUP, ms))
@@ -136,7 +141,9 @@ def folded(text: str) -> Folded:
         return Folded(
             tuple(w.norm for w in ws), tuple(w.start for w in ws), tuple(w.end for w in ws)
         )
-    return Folded(tuple(map(fold_word, toks)), tuple(map(_START, ms)), tuple(map(_END, ms)))
+    return Folded(
+        tuple(map(fold_word, toks)), tuple(map(_START, ms)), tuple(map(_END, ms)), tuple(toks)
+    )
 
 
 def _has_spaced_letters(toks: list[str]) -> bool:
@@ -266,37 +273,33 @@ class PhraseIndex:
         """(start, end, payload) of every phrase found in the words ``ws``."""
         f = as_folded(ws)
         norms, starts, ends = f.norms, f.starts, f.ends
-        first, prefixes = self._first, self._prefix_tuple
-        found = list(map(first.get, norms))
-        flags: Iterable[Any] = found
+        by_two, single, prefixes = self._by_two, self._single, self._prefix_tuple
+        # Words where something can match: a phrase's first two words, a one-word phrase, a prefix.
+        flags: Iterable[Any] = map(
+            or_,
+            map(single.__contains__, norms),
+            chain(map(by_two.__contains__, zip(norms, norms[1:], strict=False)), (False,)),
+        )
         if prefixes:
-            flags = map(or_, map(bool, found), map(self._has_prefix, norms))
-        candidates = compress(range(len(norms)), flags)
+            flags = map(or_, flags, map(self._has_prefix, norms))
         out: list[tuple[int, int, Any]] = []
-        by_two, single = self._by_two, self._single
         i = 0
-        for c in candidates:
+        for c in compress(range(len(norms)), flags):
             if c < i:
                 continue
             i = c
-            if found[i]:
-                for key, payload in by_two.get(norms[i : i + 2], ()):
-                    k = len(key)
-                    if norms[i : i + k] == key:
-                        out.append((starts[i], ends[i + k - 1], payload))
-                        i += k
-                        break
-                else:
-                    norm = norms[i]
-                    if norm in single:
-                        out.append((starts[i], ends[i], single[norm]))
-                        i += 1
-                        continue
-                if i > c:
-                    continue
-            norm = norms[i]
-            if prefixes and norm.startswith(prefixes):
-                p = next(p for p in prefixes if norm.startswith(p))
-                out.append((starts[i], ends[i], self._prefixes[p]))
-            i += 1
+            for key, payload in by_two.get(norms[i : i + 2], ()):
+                k = len(key)
+                if norms[i : i + k] == key:
+                    out.append((starts[i], ends[i + k - 1], payload))
+                    i += k
+                    break
+            else:
+                norm = norms[i]
+                if norm in single:
+                    out.append((starts[i], ends[i], single[norm]))
+                elif prefixes and norm.startswith(prefixes):
+                    p = next(p for p in prefixes if norm.startswith(p))
+                    out.append((starts[i], ends[i], self._prefixes[p]))
+                i += 1
         return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from itertools import compress
@@ -17,6 +18,7 @@ from itertools import compress
 import phonenumbers
 
 from classifier.exceptions import ExtractionInputError
+from classifier.text import folded
 
 __all__ = ["PhoneMatch", "find_phones", "unique_e164"]
 
@@ -265,6 +267,20 @@ def _word_groups(word: str) -> tuple[_Template, ...]:
     return tuple(out)
 
 
+def _alnum_words(text: str) -> tuple[Sequence[str], Sequence[int]]:
+    """The ``_ALNUM`` words of ``text`` and their offsets.
+
+    They are the text's folded-word tokens (cached, the lexicons need them
+    too) whenever every token is alphanumeric: then each token is a maximal
+    run of letters and digits, as ``_ALNUM`` finds.
+    """
+    f = folded(text)
+    if f.tokens is not None and all(map(str.isalnum, f.tokens)) and "\U0001f51f" not in text:
+        return f.tokens, f.starts
+    ms = list(_ALNUM.finditer(text))
+    return list(map(_GROUP, ms)), list(map(re.Match.start, ms))
+
+
 def _groups(text: str) -> list[list[_Group]]:
     """Numeric tokens of ``text``, split into runs joined only by separators."""
     masked: list[tuple[int, int]] = []
@@ -273,10 +289,10 @@ def _groups(text: str) -> list[list[_Group]]:
     runs: list[list[_Group]] = []
     run: list[_Group] = []
     has_plus = "+" in text
-    ms = list(_ALNUM.finditer(text))
-    per_word = list(map(_word_groups, map(_GROUP, ms)))
-    for i in compress(range(len(ms)), per_word):
-        offset = ms[i].start()
+    words, starts = _alnum_words(text)
+    per_word = list(map(_word_groups, words))
+    for i in compress(range(len(words)), per_word):
+        offset = starts[i]
         for rs, re_, digits, weak, ends_tens, starts_unit, core in per_word[i]:
             start = offset + rs
             if masked and any(a <= start < b for a, b in masked):
