@@ -44,6 +44,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--home", default=None, help="with --smoke: keep the data in this directory"
         )
+        parser.add_argument(
+            "--sites-port",
+            type=int,
+            default=8401,
+            help="first port of the three demo sites (the full demo keeps them fixed so "
+            "its sources stay valid between runs; the smoke run uses free ports)",
+        )
 
     # -- helpers ---------------------------------------------------------
     def say(self, msg: str) -> None:
@@ -65,7 +72,7 @@ class Command(BaseCommand):
                 store_url=paths["store_url"],
                 archive_dir=paths["archive"],
                 image_dir=paths["images"],
-                run_id=f"demo-{name}-e{epoch}-{int(time.time())}",
+                run_id=f"{name}-e{epoch}-{int(time.time())}",
                 timeout=900,
             )
 
@@ -90,6 +97,61 @@ class Command(BaseCommand):
             if reopened:
                 self.say(f"  {len(reopened)} changed dismissed ads back in the queue")
         return summary
+
+    def record_runs(self, server, summaries: list[dict[str, Any]], processing: dict) -> None:
+        """Register the demo sites as sources and their crawls as runs, so the
+        operator pages show what the demo did."""
+        from django.utils.dateparse import parse_datetime
+
+        from crawler.demo import DemoMarket
+        from review_ui.operations.choices import RunState, RunTrigger, ScheduleKind
+        from review_ui.operations.launcher import apply_summary
+        from review_ui.operations.models import CrawlRun, Source
+
+        root = Path(settings.BASE_DIR).parent
+        for summary in summaries:
+            name = summary["source"]
+            profile = DemoMarket.profile_path(name)
+            try:
+                profile = profile.relative_to(root)
+            except ValueError:
+                pass
+            source, _ = Source.objects.update_or_create(
+                name=name,
+                defaults={
+                    "profile_path": str(profile),
+                    "base_url": server.base_urls[name],
+                    "schedule_kind": ScheduleKind.CRON,
+                    "cron": "0 */6 * * *",
+                    "time_limit_seconds": 900,
+                },
+            )
+            if CrawlRun.objects.filter(run_id=summary["run_id"]).exists():
+                continue
+            run = CrawlRun(
+                source=source,
+                run_id=summary["run_id"],
+                trigger=RunTrigger.MANUAL,
+                requested_by="adscan demo",
+                state=RunState.SUCCEEDED if summary.get("finished_ok") else RunState.FAILED,
+                started=parse_datetime(summary["started"]),
+                finished=parse_datetime(summary["finished"]),
+                processing=processing,
+            )
+            apply_summary(run, summary)
+            if run.started and run.finished:
+                run.duration_seconds = (run.finished - run.started).total_seconds()
+            run.save()
+
+    def start_scheduler(self):
+        """The scheduler beside the UI, so "run now" and schedules work in the demo."""
+        import subprocess
+        import sys
+
+        return subprocess.Popen(
+            [sys.executable, "-m", "review_ui.manage", "scheduler", "--sync-seconds", "10"],
+            stdin=subprocess.DEVNULL,
+        )
 
     def ensure_user(self) -> str | None:
         from django.contrib.auth import get_user_model
@@ -159,8 +221,16 @@ class Command(BaseCommand):
         except ClassifierError as exc:
             raise CommandError(str(exc)) from None
 
-        server = DemoServer(market)
-        server.start()
+        ports = None if self.smoke else [opts["sites_port"] + i for i in range(3)]
+        server = DemoServer(market, ports=ports)
+        try:
+            server.start()
+        except OSError as exc:
+            raise CommandError(
+                f"The demo sites cannot listen on ports {ports} ({exc.strerror}); stop what "
+                "uses them or pass --sites-port with another first port."
+            ) from None
+        scheduler = None
         try:
             self.say("Demo sites: " + ", ".join(f"{k} {v}" for k, v in server.base_urls.items()))
             epochs = [start_epoch] if state else [0, 1]
@@ -170,9 +240,11 @@ class Command(BaseCommand):
                     json.dumps(market.ground_truth(), indent=1)
                 )
                 self.say(f"Crawling the demo sites (epoch {epoch}) ...")
-                self.crawl_all(server, market, paths, epoch)
+                summaries = self.crawl_all(server, market, paths, epoch)
                 self.say("Processing pending ads ...")
-                self.process(store, scorer)
+                processed = self.process(store, scorer)
+                if not self.smoke:
+                    self.record_runs(server, summaries, processed)
                 state = {"seed": opts["seed"], "ads": n_ads, "epoch": epoch}
                 state_file.write_text(json.dumps(state))
 
@@ -202,9 +274,16 @@ class Command(BaseCommand):
                 self.say(
                     f"User '{DEMO_USER}' exists; forgot its password? Run `adscan changepassword {DEMO_USER}`."
                 )
+            scheduler = self.start_scheduler()
             self.say(f"Review UI: http://{opts['addr']}/   (Ctrl-C stops everything)")
             call_command("runserver", opts["addr"], use_reloader=False, insecure_serving=True)
         finally:
+            if scheduler is not None:
+                scheduler.terminate()
+                try:
+                    scheduler.wait(timeout=15)
+                except Exception:
+                    scheduler.kill()
             server.stop()
             store.close()
             if tmp:
