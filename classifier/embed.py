@@ -268,7 +268,9 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
                 f"Embedding backend {self.backend!r} is unknown; choose one of {', '.join(BACKENDS)}."
             )
         self.model_path_ = resolve_model_path(self.model, self.model_dir)
-        self.namespace_ = f"{self.model_path_.name}|{self.backend}|{self.max_seq_length}|{int(bool(self.normalize))}"
+        # The model's identity (config and weight sizes), not its directory name:
+        # two models in folders of the same name must never share cached vectors.
+        self.namespace_ = f"{_model_ident(self.model_path_)}|{self.backend}|{self.max_seq_length}|{int(bool(self.normalize))}"
         self.cache_ = self.cache if self.cache is not None else EmbeddingCache()
         self.encoder_ = None  # loaded on first transform
         self.n_encoded_ = 0
@@ -464,6 +466,18 @@ def export_onnx(model_path: Path, out_dir: Path, quantize: bool) -> Path:
         )
         tmp.replace(int8)
     return int8
+
+
+def _model_ident(model_path: Path) -> str:
+    """A short identity of a model directory: its config and the sizes of its weight files."""
+    ident = hashlib.sha256()
+    config = model_path / "config.json"
+    if config.is_file():
+        ident.update(config.read_bytes())
+    weights = sorted(model_path.glob("*.safetensors")) or sorted(model_path.glob("*.bin"))
+    for w in weights:
+        ident.update(f"{w.name}:{w.stat().st_size}".encode())
+    return f"{model_path.name}-{ident.hexdigest()[:12]}"
 
 
 def _export_dir(emb: SentenceEmbedder) -> Path:
