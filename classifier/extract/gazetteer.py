@@ -6,11 +6,12 @@ foreign cities) lives in ``data/*.txt``; languages and origins are below.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 
-from classifier.text import Folded, PhraseIndex, Word, as_folded, folded
+from classifier.text import Folded, PhraseIndex, Word, as_folded, fold_word, folded
 
 __all__ = ["LexiconMatch", "find_languages", "find_origins", "find_places"]
 
@@ -94,13 +95,20 @@ _LANGUAGES = {
     "Vietnamese": "vietnamees vietnamese",
     "Korean": "koreaans korean",
 }
-_LANGUAGE_CUES = PhraseIndex(
-    (cue, True)
-    for cue in (
-        "spreek spreken spreekt speak speaks speaking spoken talen taal languages language "
-        "sprache sprachen spreche parle parlo hablo habla talk sprekend"
-    ).split()
+_CUE_TEXT = (
+    "spreek spreken spreekt speak speaks speaking spoken talen taal languages language "
+    "sprache sprachen spreche parle parlo hablo habla talk sprekend"
 )
+_LANGUAGE_CUES = PhraseIndex((cue, True) for cue in _CUE_TEXT.split())
+_CUE_WORDS = frozenset(fold_word(c) for c in _CUE_TEXT.split())
+
+
+def _index(starts: tuple[int, ...], start: int) -> int:
+    """Index of the word that starts at ``start`` (phrases always start at a word)."""
+    i = bisect_left(starts, start)
+    return i if i < len(starts) and starts[i] == start else -1
+
+
 _ORIGINS = {
     "Netherlands": "nederlandse hollandse dutch girl nederlands meisje uit nederland",
     "Belgium": "belgische belgian belgie belgië",
@@ -221,14 +229,16 @@ def find_languages(
     ['English', 'German', 'Dutch']
     """
     f = folded(text) if ws is None else as_folded(ws)
+    if _CUE_WORDS.isdisjoint(f.norms):
+        return []
     cues = _LANGUAGE_CUES.find(f)
     if not cues:
         return []
-    positions = dict(zip(f.starts, range(len(f.starts)), strict=True))
-    cue_spans = [(positions[s], s, e) for s, e, _ in cues if s in positions]
+    starts = f.starts
+    cue_spans = [(_index(starts, s), s, e) for s, e, _ in cues]
     out = []
     for start, end, lang in _LANGUAGE_INDEX.find(f):
-        i = positions.get(start, -1)
+        i = _index(starts, start)
         for c, cs, ce in cue_spans:
             lo, hi = (ce, start) if c < i else (end, cs)
             if -2 <= i - c <= 8 and not any(ch in ".!?\n" for ch in text[lo:hi]):
