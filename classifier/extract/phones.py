@@ -214,10 +214,6 @@ def _group(text: str, start: int, end: int) -> _Group | None:
     return group
 
 
-def _is_time(prev: _Group, gap: str, cur: _Group) -> bool:
-    return ":" in gap and len(prev.digits) <= 2 and len(cur.digits) == 2
-
-
 def _prefixes() -> frozenset[str]:
     """Lower-case first two letters any letters-only numeric token can start with."""
     alt = {"i": "ilíï", "l": "ilíï", "o": "oó", "e": "eéë"}
@@ -286,9 +282,10 @@ def _groups(text: str) -> list[list[_Group]]:
     masked: list[tuple[int, int]] = []
     if _IBAN_HINT.search(text) and re.search(r"[A-Za-z]{2}\d\d", text):
         masked = [m.span() for m in _IBAN.finditer(text)]
-    runs: list[list[_Group]] = []
-    run: list[_Group] = []
-    has_plus = "+" in text
+    # Runs are built from plain tuples (start, end, digits, weak, ends_tens, starts_unit, core,
+    # gap_before); only the few runs long enough for a phone number become _Group objects.
+    runs: list[list[tuple]] = []
+    run: list[tuple] = []
     words, starts = _alnum_words(text)
     per_word = list(map(_word_groups, words))
     for i in compress(range(len(words)), per_word):
@@ -303,34 +300,43 @@ def _groups(text: str) -> list[list[_Group]]:
                     runs.append(run)
                     run = []
                 continue
-            group = _Group(digits, start, offset + re_, weak, ends_tens, starts_unit)
-            if core is not None:
-                group.core = (core[0], offset + core[1])
+            gap = ""
             if run:
                 prev = run[-1]
-                gap = text[prev.end : start]
-                if (
-                    len(gap) > _MAX_GAP
-                    or gap.count("\n") > 1
-                    or _LETTER_RE.search(gap)
-                    or _is_time(prev, gap, group)
-                ):
+                if start - prev[1] > _MAX_GAP:
                     runs.append(run)
                     run = []
                 else:
-                    group.gap_before = gap
-            group.plus = has_plus and text[max(0, start - 3) : start].rstrip().endswith("+")
-            run.append(group)
+                    gap = text[prev[1] : start]
+                    if (
+                        gap.count("\n") > 1
+                        or _LETTER_RE.search(gap)
+                        or (":" in gap and len(prev[2]) <= 2 and len(digits) == 2)  # a time
+                    ):
+                        runs.append(run)
+                        run = []
+                        gap = ""
+            if core is not None:
+                core = (core[0], offset + core[1])
+            run.append((start, offset + re_, digits, weak, ends_tens, starts_unit, core, gap))
     if run:
         runs.append(run)
     out = []
+    has_plus = "+" in text
     for r in runs:
-        while r and r[0].weak:
+        while r and r[0][3]:
             r = r[1:]
-        while r and r[-1].weak:
+        while r and r[-1][3]:
             r = r[:-1]
-        if r and sum(len(g.digits) for g in r) >= 7:
-            out.append(r)
+        if r and sum(len(g[2]) for g in r) >= 7:
+            groups = []
+            for start, end, digits, weak, ends_tens, starts_unit, core, gap in r:
+                g = _Group(
+                    digits, start, end, weak, ends_tens, starts_unit, gap_before=gap, core=core
+                )
+                g.plus = has_plus and text[max(0, start - 3) : start].rstrip().endswith("+")
+                groups.append(g)
+            out.append(groups)
     return out
 
 
