@@ -117,3 +117,29 @@ def test_phones_in_obfuscated_styles_are_read(smoke):
         found += ad["phone_e164"] in doc["phones"]
     assert total > 30
     assert found / total >= 0.95, f"{found}/{total} phones read"
+
+
+def test_smoke_runs_on_the_opensearch_backend(tmp_path, opensearch_url):
+    """The same path with the ad store on an OpenSearch-compatible server."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADSCAN_")}
+    env["ADSCAN_HOME"] = str(tmp_path / "django")
+    proc = subprocess.run(
+        [sys.executable, "-m", "review_ui.manage", "demo", "--smoke", "--home", str(tmp_path)]
+        + ["--index-url", opensearch_url],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["pending"] == 0
+    assert summary["processed"] == summary["ads"] > 40
+    assert summary["largest_cluster"] >= 3
+    assert not (tmp_path / "ads.db").exists()
+    store = open_store(opensearch_url)
+    try:
+        assert store.stats()["ads"] == summary["ads"]
+    finally:
+        store.close()

@@ -45,6 +45,11 @@ class Command(BaseCommand):
             "--home", default=None, help="with --smoke: keep the data in this directory"
         )
         parser.add_argument(
+            "--index-url",
+            default=None,
+            help="the ad store to use instead of ADSCAN_INDEX_URL (smoke: a fresh SQLite file)",
+        )
+        parser.add_argument(
             "--sites-port",
             type=int,
             default=8401,
@@ -180,10 +185,9 @@ class Command(BaseCommand):
         if self.smoke and not opts["home"]:
             tmp = tempfile.TemporaryDirectory(prefix="adscan-smoke-")
         home = Path(opts["home"] or (tmp.name if tmp else settings.HOME))
+        default_url = f"sqlite:///{home / 'ads.db'}" if self.smoke else settings.ADSCAN_INDEX_URL
         paths: dict[str, Any] = {
-            "store_url": f"sqlite:///{home / 'ads.db'}"
-            if self.smoke
-            else settings.ADSCAN_INDEX_URL,
+            "store_url": opts["index_url"] or default_url,
             "archive": home / "archive" if self.smoke else Path(settings.ADSCAN_ARCHIVE_DIR),
             "images": home / "images" if self.smoke else Path(settings.ADSCAN_IMAGE_DIR),
         }
