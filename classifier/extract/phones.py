@@ -347,7 +347,8 @@ def _region_info(region: str) -> tuple[str, bool, frozenset[int]]:
         raise ExtractionInputError(
             f"Region {region!r} is not a region phonenumbers knows; use an ISO 3166 code such as 'NL' or 'US'"
         )
-    lengths = frozenset(meta.general_desc.possible_length or range(4, 16))
+    desc = meta.general_desc
+    lengths = frozenset((desc.possible_length if desc else None) or range(4, 16))
     return str(meta.country_code), meta.national_prefix == "0", lengths
 
 

@@ -73,7 +73,8 @@ class IndicatorMatcher:
             for lang in ("nl", "en")
         }
         self._index[""] = PhraseIndex((p, ind) for ind in self.taxonomy for p in (*ind.nl, *ind.en))
-        groups, self._group_ind = [], {}
+        groups: list[str] = []
+        self._group_ind: dict[str, Indicator] = {}
         for ind in self.taxonomy:
             for pattern in ind.regex:
                 name = f"r{len(groups)}"
