@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from index import SearchQuery
 from review_ui.accounts import audit
 from review_ui.accounts.roles import has_capability, role_required
+from review_ui.analysis.forms import ExportForm
 from review_ui.review import decisions as decisions_mod
 from review_ui.review.changes import changes_since, version_history
 from review_ui.review.choices import (
@@ -279,6 +280,11 @@ def ad_detail(request, ad_id: str):
             "status_label": _status_label(ad.get("review_status")),
             "risk_badge": RISK_BADGES.get(ad.get("risk_band") or "", ""),
             "reason_labels": REASON_LABELS,
+            "export_form": (
+                ExportForm(initial={"kind": "ad", "target": ad_id})
+                if has_capability(request.user, "export")
+                else None
+            ),
         },
     )
 
