@@ -20,7 +20,7 @@ HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)"[^>]*>')
 
 def _export_box(html: str) -> str:
     start = html.index('id="export-box"')
-    return html[start : html.index("</details>", start)]
+    return html[start : html.index("</form>", start)]
 
 
 def test_officer_exports_the_ad_from_its_page(
