@@ -18,6 +18,7 @@ from itertools import compress
 import phonenumbers
 
 from classifier.exceptions import ExtractionInputError
+from classifier.extract._numbering import UNDECIDED, fast_e164
 from classifier.text import folded
 
 __all__ = ["PhoneMatch", "find_phones", "unique_e164"]
@@ -379,6 +380,15 @@ def _validate(number: str, region: str) -> str | None:
             if not (number.startswith(cc) and len(number) >= 10):
                 return None
             number = "+" + number
+    e164 = fast_e164(number, region)
+    if e164 is UNDECIDED:
+        return _parsed_e164(number, region)
+    return e164
+
+
+def _parsed_e164(number: str, region: str) -> str | None:
+    """``_validate`` by ``phonenumbers`` itself: the E.164 form of a valid number, else None."""
+    cc = _region_info(region)[0]
     try:
         parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException:
