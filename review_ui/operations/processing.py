@@ -7,6 +7,7 @@ claimed again; every write is an idempotent upsert.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -28,6 +29,53 @@ def ad_document_text(ad: dict[str, Any]) -> str:
     return f"{ad.get('title') or ''}\n{ad.get('text') or ''}"
 
 
+class PriceObservations:
+    """Recent hourly prices per city, the basis of the local price norm.
+
+    Kept in a small JSON file next to the embedding cache so the norm carries
+    over from run to run; each city keeps its last ``per_city`` prices.
+    """
+
+    def __init__(self, path: Path | None = None, per_city: int = 500):
+        self.path = path
+        self.per_city = per_city
+        self.by_city: dict[str, list[float]] = {}
+        if path is not None and path.exists():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                self.by_city = {str(k): [float(v) for v in vs] for k, vs in data.items()}
+            except (ValueError, TypeError, AttributeError):
+                log.warning("Ignoring unreadable price norms file %s; it will be rebuilt.", path)
+
+    def add(self, city: str | None, hourly: float | None) -> None:
+        if not city or not hourly or hourly <= 0:
+            return
+        prices = self.by_city.setdefault(city.strip().lower(), [])
+        prices.append(round(float(hourly), 2))
+        del prices[: -self.per_city]
+
+    def norms(self, min_ads: int = 5):
+        from classifier.models.risk import CityPriceNorms
+
+        cities = [c for c, vs in self.by_city.items() for _ in vs]
+        prices = [v for vs in self.by_city.values() for v in vs]
+        return CityPriceNorms(min_ads=min_ads).fit(cities, prices)
+
+    def save(self) -> None:
+        if self.path is not None:
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.by_city), encoding="utf-8")
+            tmp.replace(self.path)
+
+
+def _hourly(extraction: Any) -> float | None:
+    for price in extraction.prices:
+        value = price.per_hour
+        if value:
+            return float(value)
+    return None
+
+
 @dataclass
 class Scorer:
     """The models of the processing stage, loaded once per process."""
@@ -38,6 +86,7 @@ class Scorer:
     _embedder: Any = field(default=None, init=False, repr=False)
     _ad_type: Any = field(default=None, init=False, repr=False)
     _risk: Any = field(default=None, init=False, repr=False)
+    _prices: Any = field(default=None, init=False, repr=False)
 
     def load(self) -> Scorer:
         """Load the embedder and the models; a missing or stale model raises
@@ -49,6 +98,9 @@ class Scorer:
         if self.embedding_cache_dir is not None:
             self.embedding_cache_dir.mkdir(parents=True, exist_ok=True)
             cache = EmbeddingCache(self.embedding_cache_dir / "embeddings.sqlite3")
+        self._prices = PriceObservations(
+            self.embedding_cache_dir / "price_norms.json" if self.embedding_cache_dir else None
+        )
         self._embedder = SentenceEmbedder(model=self.embedding_model, cache=cache).fit([])
         self._ad_type = load_ad_type_model()
         self._risk = load_risk_model()
@@ -64,7 +116,13 @@ class Scorer:
             extract_all(t, default_region=ad.get("phone_region") or "NL")
             for t, ad in zip(texts, ads, strict=True)
         ]
-        hits = [match(t) for t in texts]
+        # The local price norm includes this batch, so the first run has one too.
+        cities = [ad.get("city") for ad in ads]
+        for city, ext in zip(cities, extractions, strict=True):
+            self._prices.add(city, _hourly(ext))
+        norms = self._prices.norms()
+        self._prices.save()
+        hits = [match(t, hourly_norm=norms.norm(c)) for t, c in zip(texts, cities, strict=True)]
         embeddings = self._embedder.transform(texts)
         ad_types = self._ad_type.predict(texts, embeddings=embeddings)
         risks = self._risk.score(
@@ -73,6 +131,8 @@ class Scorer:
             indicator_hits=hits,
             ad_types=ad_types,
             embeddings=embeddings,
+            city_norms=norms,
+            cities=cities,
         )
         out = []
         for ad, ext, ad_hits, ad_type, risk in zip(
