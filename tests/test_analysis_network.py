@@ -21,6 +21,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def analyst(client, role_users):
+    # These tests read the English pages; test_review_i18n.py checks the Dutch ones.
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     client.login(username="analyst1", password=PASSWORD)
     return client
 

@@ -23,6 +23,8 @@ pytestmark = pytest.mark.django_db
 
 
 def login(client, role):
+    # These tests read the English pages; test_review_i18n.py checks the Dutch ones.
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     if role is None:
         return client
     ensure_groups()

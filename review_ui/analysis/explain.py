@@ -7,8 +7,16 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 _TERM = re.compile(r'"([^"]+)"|(\S+)')
 _WORD = re.compile(r"\w+", re.UNICODE)
+RISK_BANDS = (
+    gettext_noop("high"),
+    gettext_noop("medium"),
+    gettext_noop("low"),
+)  # for the catalogue
 SNIPPET_CHARS = 90
 
 
@@ -90,17 +98,19 @@ def why_matched(hit: dict[str, Any], terms: list[str], filters: dict[str, Any]) 
         _fold(hit.get("text", "")[s:e]) for s, e in found_words(hit.get("text", ""), terms)
     }
     if title_words:
-        reasons.append("title contains " + ", ".join(sorted(title_words)[:5]))
+        reasons.append(
+            _("title contains %(words)s") % {"words": ", ".join(sorted(title_words)[:5])}
+        )
     if text_words:
-        reasons.append("text contains " + ", ".join(sorted(text_words)[:5]))
+        reasons.append(_("text contains %(words)s") % {"words": ", ".join(sorted(text_words)[:5])})
     if terms and not (title_words or text_words):
-        reasons.append("matched the search words in another form (stemmed)")
+        reasons.append(_("matched the search words in another form (stemmed)"))
     labels = {
-        "source": "source",
-        "city": "city",
-        "ad_type": "ad type",
-        "indicator_category": "indicator category",
-        "review_status": "review status",
+        "source": gettext_noop("source"),
+        "city": gettext_noop("city"),
+        "ad_type": gettext_noop("ad type"),
+        "indicator_category": gettext_noop("indicator category"),
+        "review_status": gettext_noop("review status"),
     }
     for name, label in labels.items():
         if name in filters:
@@ -109,7 +119,10 @@ def why_matched(hit: dict[str, Any], terms: list[str], filters: dict[str, Any]) 
             have = value if isinstance(value, list) else [value]
             shown = [str(v) for v in have if v in filters[name]]
             if shown:
-                reasons.append(f"{label}: {', '.join(shown)}")
+                reasons.append(f"{_(label)}: {', '.join(shown)}")
     if "risk_min" in filters or "risk_max" in filters:
-        reasons.append(f"risk {hit.get('risk_band') or '?'} ({hit.get('risk') or 0:.2f})")
+        band = hit.get("risk_band") or "?"
+        reasons.append(
+            _("risk %(band)s (%(risk).2f)") % {"band": _(band), "risk": hit.get("risk") or 0}
+        )
     return reasons

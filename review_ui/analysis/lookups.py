@@ -14,6 +14,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from classifier.extract import find_emails, find_handles, find_phones
 from classifier.link import hamming, phash_chunks
 from crawler.images import ImageRejected, inspect_image
@@ -81,10 +84,11 @@ def normalise_identifier(text: str, region: str = "NL") -> list[tuple[str, str]]
     """
     raw = (text or "").strip()
     if not raw:
-        raise LookupInputError("Enter a phone number, an e-mail address or a handle to look up.")
+        raise LookupInputError(_("Enter a phone number, an e-mail address or a handle to look up."))
     if len(raw) > 200:
         raise LookupInputError(
-            f"The lookup text is {len(raw)} characters long; paste one identifier (at most 200)."
+            _("The lookup text is %(n)d characters long; paste one identifier (at most 200).")
+            % {"n": len(raw)}
         )
     keys: list[tuple[str, str]] = []
     emails = [m.value for m in find_emails(raw)]
@@ -107,17 +111,21 @@ def normalise_identifier(text: str, region: str = "NL") -> list[tuple[str, str]]
             keys += [("handle", f"{p}:{name}") for p in HANDLE_PLATFORMS]
     if not keys:
         raise LookupInputError(
-            f"'{raw}' is not a phone number, e-mail address or handle that adscan recognises; "
-            "paste it as written in the ad, e.g. 06-12345678, name@example.com or telegram:name."
+            _(
+                "'%(text)s' is not a phone number, e-mail address or handle that adscan "
+                "recognises; paste it as written in the ad, e.g. 06-12345678, name@example.com "
+                "or telegram:name."
+            )
+            % {"text": raw}
         )
     return list(dict.fromkeys(keys))
 
 
 _REASONS = {
-    "phone": "same phone number {key}",
-    "email": "same e-mail address {key}",
-    "handle": "same handle {key}",
-    "image_sha256": "same photo (identical bytes)",
+    "phone": gettext_noop("same phone number %(key)s"),
+    "email": gettext_noop("same e-mail address %(key)s"),
+    "handle": gettext_noop("same handle %(key)s"),
+    "image_sha256": gettext_noop("same photo (identical bytes)"),
 }
 
 
@@ -136,7 +144,7 @@ def lookup_identifier(store: AdStore, text: str, region: str = "NL") -> LookupRe
                     continue
                 seen.add((ad_id, key))
                 result.matches.append(
-                    LookupMatch(ad_id, cluster_id, kind, key, _REASONS[kind].format(key=key))
+                    LookupMatch(ad_id, cluster_id, kind, key, _(_REASONS[kind]) % {"key": key})
                 )
     # Found handles narrow the keys shown to the ones that matched.
     if any(k == "handle" for k, _ in result.keys) and len(result.keys) > 1:
@@ -151,8 +159,11 @@ def photo_fingerprint(data: bytes) -> dict[str, Any]:
         return inspect_image(data)
     except ImageRejected as exc:
         raise LookupInputError(
-            f"The uploaded file could not be read as a photo ({exc.reason}); "
-            "upload a JPEG, PNG, GIF or WebP image."
+            _(
+                "The uploaded file could not be read as a photo (%(reason)s); "
+                "upload a JPEG, PNG, GIF or WebP image."
+            )
+            % {"reason": exc.reason}
         ) from None
 
 
@@ -167,7 +178,7 @@ def lookup_photo(store: AdStore, data: bytes, max_distance: int = PHASH_DISTANCE
     for ad_id, cluster_id in store.lookup("image_sha256", [sha]).get(sha) or []:
         seen.add(ad_id)
         result.matches.append(
-            LookupMatch(ad_id, cluster_id, "image_sha256", sha, _REASONS["image_sha256"], 0)
+            LookupMatch(ad_id, cluster_id, "image_sha256", sha, _(_REASONS["image_sha256"]), 0)
         )
     chunks = phash_chunks(phash)
     candidates: dict[str, str | None] = {}
@@ -194,7 +205,7 @@ def lookup_photo(store: AdStore, data: bytes, max_distance: int = PHASH_DISTANCE
                     candidates[ad["ad_id"]],
                     "image_near",
                     best[1],
-                    f"near-identical photo ({best[0]} of 64 bits differ)",
+                    _("near-identical photo (%(n)d of 64 bits differ)") % {"n": best[0]},
                     best[0],
                 )
             )

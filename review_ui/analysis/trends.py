@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from index import AdStore, SearchQuery
 
 MAX_ADS = 200_000
@@ -124,15 +126,15 @@ def build_charts(store: AdStore, top: int = 15) -> list[Chart]:
     charts.append(
         Chart(
             "ads_per_day",
-            "New ads per day, per source",
+            _("New ads per day, per source"),
             "stacked",
             [d.isoformat() for d in days],
             [
                 {"name": src, "values": [per_day_source[src][d] for d in days]}
                 for src in sorted(per_day_source)
             ],
-            "day",
-            "ads",
+            _("day"),
+            _("ads"),
         )
     )
     phone_weeks = Counter(_week(d) for d in phone_first.values())
@@ -140,32 +142,32 @@ def build_charts(store: AdStore, top: int = 15) -> list[Chart]:
     charts.append(
         Chart(
             "new_phones_per_week",
-            "New phone numbers per week",
+            _("New phone numbers per week"),
             "bar",
             weeks,
-            [{"name": "new phones", "values": [phone_weeks[w] for w in weeks]}],
-            "week",
-            "phones",
+            [{"name": _("new phones"), "values": [phone_weeks[w] for w in weeks]}],
+            _("week"),
+            _("phones"),
         )
     )
     flagged_weeks = sorted(week_total)
     charts.append(
         Chart(
             "flagged_share",
-            "Share of new ads flagged, per week",
+            _("Share of new ads flagged, per week"),
             "line",
             flagged_weeks,
             [
                 {
-                    "name": "flagged share (%)",
+                    "name": _("flagged share (%)"),
                     "values": [
                         round(100.0 * week_flagged[w] / week_total[w], 1) if week_total[w] else 0
                         for w in flagged_weeks
                     ],
                 }
             ],
-            "week",
-            "% flagged",
+            _("week"),
+            _("% flagged"),
         )
     )
     cities = store.search(SearchQuery(size=0, facets=("city",), facet_size=top)).facets.get(
@@ -174,12 +176,12 @@ def build_charts(store: AdStore, top: int = 15) -> list[Chart]:
     charts.append(
         Chart(
             "top_cities",
-            "Top cities by number of ads",
+            _("Top cities by number of ads"),
             "hbar",
             [str(c) for c, _n in cities],
-            [{"name": "ads", "values": [int(n) for _c, n in cities]}],
-            "city",
-            "ads",
+            [{"name": _("ads"), "values": [int(n) for _c, n in cities]}],
+            _("city"),
+            _("ads"),
         )
     )
     growing, _after = store.list_clusters(sort="growth", size=top, min_size=2)
@@ -188,18 +190,18 @@ def build_charts(store: AdStore, top: int = 15) -> list[Chart]:
         charts.append(
             Chart(
                 "growing_clusters",
-                "Fastest-growing networks (ads first seen in the last 7 days)",
+                _("Fastest-growing networks (ads first seen in the last 7 days)"),
                 "hbar",
                 [str(c["cluster_id"]) for c in growing],
                 [
                     {
-                        "name": "new ads (7 days)",
+                        "name": _("new ads (7 days)"),
                         "values": [int(c.get("growth") or 0) for c in growing],
                     },
-                    {"name": "size", "values": [int(c.get("size") or 0) for c in growing]},
+                    {"name": _("size"), "values": [int(c.get("size") or 0) for c in growing]},
                 ],
-                "cluster",
-                "ads",
+                _("cluster"),
+                _("ads"),
             )
         )
     else:
@@ -210,24 +212,24 @@ def build_charts(store: AdStore, top: int = 15) -> list[Chart]:
         charts.append(
             Chart(
                 "growing_clusters",
-                "Fastest-growing networks (ads per week; none grew in the last 7 days)",
+                _("Fastest-growing networks (ads per week; none grew in the last 7 days)"),
                 "hbar",
                 [str(c["cluster_id"]) for c in pool],
-                [{"name": "ads per week", "values": [c.get("ads_per_week") or 0 for c in pool]}],
-                "cluster",
-                "ads per week",
+                [{"name": _("ads per week"), "values": [c.get("ads_per_week") or 0 for c in pool]}],
+                _("cluster"),
+                _("ads per week"),
             )
         )
     top_ind = sorted(indicators.items(), key=lambda kv: (-kv[1], kv[0]))
     charts.append(
         Chart(
             "indicators",
-            "Ads per indicator",
+            _("Ads per indicator"),
             "hbar",
             [k for k, _n in top_ind],
-            [{"name": "ads", "values": [n for _k, n in top_ind]}],
-            "indicator",
-            "ads",
+            [{"name": _("ads"), "values": [n for _k, n in top_ind]}],
+            _("indicator"),
+            _("ads"),
         )
     )
     return charts

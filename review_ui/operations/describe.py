@@ -1,10 +1,32 @@
 """Schedules in words: "every day at 03:00" for the common cron forms, the raw
-expression for the rest."""
+expression for the rest.
+
+The functions answer in English unless given a ``gettext`` (the operator pages
+pass Django's, so the words follow the page's language: "elke dag om 03:00").
+"""
 
 from __future__ import annotations
 
-DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+from collections.abc import Callable
+
+from django.utils.translation import gettext_noop
+
+DAYS = [
+    gettext_noop("Sunday"),
+    gettext_noop("Monday"),
+    gettext_noop("Tuesday"),
+    gettext_noop("Wednesday"),
+    gettext_noop("Thursday"),
+    gettext_noop("Friday"),
+    gettext_noop("Saturday"),
+]
 _DAY_NAMES = {name[:3].lower(): i for i, name in enumerate(DAYS)}
+
+Translate = Callable[[str], str]
+
+
+def _english(message: str) -> str:
+    return message
 
 
 def _int(field: str, low: int, high: int) -> int | None:
@@ -27,23 +49,26 @@ def _day(field: str) -> int | None:
     return _DAY_NAMES.get(field.lower())
 
 
-def _days(field: str) -> str | None:
+def _days(field: str, _: Translate) -> str | None:
     """Day-of-week field in words, or None when it is not a simple form."""
     if field in {"1-5", "mon-fri"}:
-        return "every weekday"
+        return _("every weekday")
     if field in {"0,6", "6,0", "sat,sun", "sun,sat", "6-7"}:
-        return "every Saturday and Sunday"
+        return _("every Saturday and Sunday")
     parts = field.split(",")
     days = [_day(p) for p in parts]
     if all(d is not None for d in days):
-        names = [DAYS[d] for d in days]  # type: ignore[index]
+        names = [_(DAYS[d]) for d in days]  # type: ignore[index]
         if len(names) == 1:
-            return f"every {names[0]}"
-        return "every " + ", ".join(names[:-1]) + " and " + names[-1]
+            return _("every %(day)s") % {"day": names[0]}
+        return _("every %(days)s and %(last)s") % {
+            "days": ", ".join(names[:-1]),
+            "last": names[-1],
+        }
     return None
 
 
-def describe_cron(expr: str) -> str:
+def describe_cron(expr: str, gettext: Translate = _english) -> str:
     """A five-field cron expression in words.
 
     >>> describe_cron("0 3 * * *")
@@ -59,48 +84,55 @@ def describe_cron(expr: str) -> str:
     >>> describe_cron("5 4 * 2 *")
     'cron 5 4 * 2 *'
     """
+    _ = gettext
     fields = expr.split()
+    raw = _("cron %(expr)s") % {"expr": " ".join(fields) if len(fields) == 5 else expr}
     if len(fields) != 5:
-        return f"cron {expr}"
+        return raw
     minute, hour, dom, month, dow = fields
-    raw = f"cron {' '.join(fields)}"
     if month != "*":
         return raw
     m = _int(minute, 0, 59)
     h = _int(hour, 0, 23)
     if dom == "*" and dow == "*":
         if minute == "*" and hour == "*":
-            return "every minute"
-        if _step(minute) and hour == "*":
-            return f"every {_step(minute)} minutes"
+            return _("every minute")
+        step = _step(minute)
+        if step and hour == "*":
+            return _("every %(n)d minutes") % {"n": step}
         if m is not None and hour == "*":
-            return "every hour, on the hour" if m == 0 else f"at minute {m} of every hour"
-        if m is not None and _step(hour):
-            step = _step(hour)
-            every = "every hour" if step == 1 else f"every {step} hours"
-            return every if m == 0 else f"{every} at minute {m}"
+            if m == 0:
+                return _("every hour, on the hour")
+            return _("at minute %(m)d of every hour") % {"m": m}
+        step = _step(hour)
+        if m is not None and step:
+            every = _("every hour") if step == 1 else _("every %(n)d hours") % {"n": step}
+            return every if m == 0 else _("%(every)s at minute %(m)d") % {"every": every, "m": m}
         if m is not None and h is not None:
-            return f"every day at {h:02d}:{m:02d}"
+            return _("every day at %(time)s") % {"time": f"{h:02d}:{m:02d}"}
         if (
             m is not None
             and "," in hour
             and all(_int(x, 0, 23) is not None for x in hour.split(","))
         ):
             times = [f"{int(x):02d}:{m:02d}" for x in hour.split(",")]
-            return "every day at " + ", ".join(times[:-1]) + " and " + times[-1]
+            return _("every day at %(times)s and %(last)s") % {
+                "times": ", ".join(times[:-1]),
+                "last": times[-1],
+            }
         return raw
     if m is None or h is None:
         return raw
     at = f"{h:02d}:{m:02d}"
     if dom == "*":
-        days = _days(dow)
-        return f"{days} at {at}" if days else raw
+        days = _days(dow, _)
+        return _("%(days)s at %(time)s") % {"days": days, "time": at} if days else raw
     if dow == "*" and _int(dom, 1, 31) is not None:
-        return f"on day {int(dom)} of every month at {at}"
+        return _("on day %(day)d of every month at %(time)s") % {"day": int(dom), "time": at}
     return raw
 
 
-def describe_interval(minutes: int) -> str:
+def describe_interval(minutes: int, gettext: Translate = _english) -> str:
     """An interval in minutes in words.
 
     >>> describe_interval(90)
@@ -110,10 +142,22 @@ def describe_interval(minutes: int) -> str:
     >>> describe_interval(1440)
     'every day'
     """
+    _ = gettext
     if minutes % 1440 == 0:
         days = minutes // 1440
-        return "every day" if days == 1 else f"every {days} days"
+        return _("every day") if days == 1 else _("every %(n)d days") % {"n": days}
     if minutes % 60 == 0:
         hours = minutes // 60
-        return "every hour" if hours == 1 else f"every {hours} hours"
-    return "every minute" if minutes == 1 else f"every {minutes} minutes"
+        return _("every hour") if hours == 1 else _("every %(n)d hours") % {"n": hours}
+    return _("every minute") if minutes == 1 else _("every %(n)d minutes") % {"n": minutes}
+
+
+def describe_schedule(kind: str, cron: str = "", interval_minutes: int | None = None) -> str:
+    """A source's schedule in words, in the active language (for the pages)."""
+    from django.utils.translation import gettext
+
+    if kind == "cron":
+        return describe_cron((cron or "").strip(), gettext)
+    if interval_minutes:
+        return describe_interval(interval_minutes, gettext)
+    return gettext("no schedule")

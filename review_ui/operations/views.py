@@ -12,12 +12,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from review_ui.accounts import audit
 from review_ui.accounts.roles import role_required
 from review_ui.operations import launcher
 from review_ui.operations.choices import RunState
+from review_ui.operations.describe import describe_schedule
 from review_ui.operations.forms import SourceForm
 from review_ui.operations.health import health_report
 from review_ui.operations.models import CrawlRun, Source
@@ -30,7 +32,11 @@ def _source(name: str) -> Source:
     try:
         return Source.objects.get(name=name)
     except Source.DoesNotExist:
-        raise Http404("Source not found") from None
+        raise Http404(_("Source not found")) from None
+
+
+def _words(source: Source) -> str:
+    return describe_schedule(source.schedule_kind, source.cron, source.interval_minutes)
 
 
 def _snapshot(source: Source) -> dict[str, Any]:
@@ -41,7 +47,10 @@ def _snapshot(source: Source) -> dict[str, Any]:
 def source_list(request):
     sources = list(Source.objects.all())
     nexts = next_run_times(sources)
-    rows = [{"source": s, "next_run": nexts.get(s.name), "last_run": s.last_run} for s in sources]
+    rows = [
+        {"source": s, "next_run": nexts.get(s.name), "last_run": s.last_run, "schedule": _words(s)}
+        for s in sources
+    ]
     return render(request, "operations/source_list.html", {"rows": rows})
 
 
@@ -52,7 +61,12 @@ def source_detail(request, name: str):
     return render(
         request,
         "operations/source_detail.html",
-        {"source": source, "next_run": next_run_times([source]).get(source.name), "runs": runs},
+        {
+            "source": source,
+            "next_run": next_run_times([source]).get(source.name),
+            "runs": runs,
+            "schedule": _words(source),
+        },
     )
 
 
@@ -63,7 +77,9 @@ def source_add(request):
         source = form.save()
         audit.record(request, "source.create", "source", source.name, details=_snapshot(source))
         messages.success(
-            request, f"Source {source.name} added; the scheduler picks it up within a minute."
+            request,
+            _("Source %(name)s added; the scheduler picks it up within a minute.")
+            % {"name": source.name},
         )
         return redirect(source)
     return render(request, "operations/source_form.html", {"form": form, "source": None})
@@ -83,7 +99,9 @@ def source_edit(request, name: str):
                 request, "source.update", "source", source.name, details={"changed": changed}
             )
             messages.success(
-                request, f"Source {source.name} saved; the scheduler picks it up within a minute."
+                request,
+                _("Source %(name)s saved; the scheduler picks it up within a minute.")
+                % {"name": source.name},
             )
         return redirect(source)
     return render(request, "operations/source_form.html", {"form": form, "source": source})
@@ -97,7 +115,8 @@ def _set_enabled(request, name: str, enabled: bool):
         audit.record(
             request, "source.enable" if enabled else "source.disable", "source", source.name
         )
-    messages.success(request, f"Source {source.name} {'enabled' if enabled else 'disabled'}.")
+    done = _("Source %(name)s enabled.") if enabled else _("Source %(name)s disabled.")
+    messages.success(request, done % {"name": source.name})
     return redirect(request.POST.get("next") or source.get_absolute_url())
 
 
@@ -120,7 +139,8 @@ def source_run(request, name: str):
     run = launcher.queue_run(source, requested_by=request.user.get_username())
     audit.record(request, "source.run", "source", source.name, details={"run_id": run.run_id})
     messages.success(
-        request, f"Crawl {run.run_id} queued; the scheduler starts it within a minute."
+        request,
+        _("Crawl %(run)s queued; the scheduler starts it within a minute.") % {"run": run.run_id},
     )
     return redirect(run)
 
@@ -147,7 +167,7 @@ def run_detail(request, run_id: str):
     try:
         run = CrawlRun.objects.select_related("source").get(run_id=run_id)
     except CrawlRun.DoesNotExist:
-        raise Http404("Crawl run not found") from None
+        raise Http404(_("Crawl run not found")) from None
     return render(request, "operations/run_detail.html", {"run": run})
 
 
