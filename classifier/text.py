@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache, partial
-from itertools import chain, compress
-from operator import or_
+from functools import lru_cache
+from itertools import compress
 from typing import Any, NamedTuple
 
 __all__ = [
@@ -215,8 +214,10 @@ def as_folded(ws: list[Word] | tuple[Word, ...] | Folded) -> Folded:
     return Folded(tuple(w.norm for w in ws), tuple(w.start for w in ws), tuple(w.end for w in ws))
 
 
-def _starts_with(prefixes: tuple[str, ...], norm: str) -> bool:
-    return norm.startswith(prefixes)
+@lru_cache(maxsize=8)
+def _distinct(norms: tuple[str, ...]) -> frozenset[str]:
+    """The distinct words of a text, remembered for the last few texts."""
+    return frozenset(norms)
 
 
 class PhraseIndex:
@@ -265,26 +266,29 @@ class PhraseIndex:
                     self._single.setdefault(key[0], payload)
                 else:
                     self._by_two.setdefault(key[:2], []).append((key, payload))
+        self._firsts = frozenset(self._single) | {key[0] for key in self._by_two}
         self._prefixes = prefixes
         self._prefix_tuple = tuple(sorted(prefixes, key=len, reverse=True))
-        self._has_prefix = lru_cache(maxsize=65_536)(partial(_starts_with, self._prefix_tuple))
+        # A word (one per line) that starts with a prefix, read whole.
+        alternation = "|".join(map(re.escape, self._prefix_tuple))
+        self._prefixed = re.compile(f"^(?:{alternation}).*", re.MULTILINE)
 
     def find(self, ws: list[Word] | tuple[Word, ...] | Folded) -> list[tuple[int, int, Any]]:
         """(start, end, payload) of every phrase found in the words ``ws``."""
         f = as_folded(ws)
         norms, starts, ends = f.norms, f.starts, f.ends
         by_two, single, prefixes = self._by_two, self._single, self._prefix_tuple
-        # Words where something can match: a phrase's first two words, a one-word phrase, a prefix.
-        flags: Iterable[Any] = map(
-            or_,
-            map(single.__contains__, norms),
-            chain(map(by_two.__contains__, zip(norms, norms[1:], strict=False)), (False,)),
-        )
+        # Words where something can start: a phrase's first word or a prefix's word. (The
+        # text's distinct words are shared by every index; most texts start nothing here.)
+        present = _distinct(norms)
+        firsts = self._firsts & present
         if prefixes:
-            flags = map(or_, flags, map(self._has_prefix, norms))
+            firsts |= set(self._prefixed.findall("\n".join(present)))
+        if not firsts:
+            return []
         out: list[tuple[int, int, Any]] = []
         i = 0
-        for c in compress(range(len(norms)), flags):
+        for c in compress(range(len(norms)), map(firsts.__contains__, norms)):
             if c < i:
                 continue
             i = c

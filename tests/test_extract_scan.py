@@ -14,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from classifier.extract import _scan, attributes, contacts
+from classifier.extract import _scan, attributes, contacts, gazetteer
 from classifier.indicators.matcher import IndicatorMatcher
+from classifier.text import PhraseIndex, folded
 
 PIECES = [
     *"0123456789 -./()+*:=@#$€£½!?'\n\t\xa0,;<>[]{}_|–",
@@ -99,3 +100,41 @@ def test_a_long_space_run_does_not_hide_a_price_or_an_age():
     text = "half" + " " * 5000 + "uur: " + " " * 5000 + "€ 150, Lisa" + " " * 3000 + "(21)"
     assert [(p.amount, p.unit) for p in attributes.find_prices(text)] == [(150.0, "half_hour")]
     assert [a.age for a in attributes.find_ages(text)] == [21]
+
+
+def _plain_phrase_find(index: PhraseIndex, text: str) -> list[tuple[int, int, object]]:
+    """PhraseIndex.find tried at every word: longest phrase first, then a one-word phrase or a prefix."""
+    f = folded(text)
+    norms, out, i = f.norms, [], 0
+    while i < len(norms):
+        for key, payload in index._by_two.get(norms[i : i + 2], ()):
+            if norms[i : i + len(key)] == key:
+                out.append((f.starts[i], f.ends[i + len(key) - 1], payload))
+                i += len(key)
+                break
+        else:
+            prefix = next((p for p in index._prefix_tuple if norms[i].startswith(p)), None)
+            if norms[i] in index._single:
+                out.append((f.starts[i], f.ends[i], index._single[norms[i]]))
+            elif prefix is not None:
+                out.append((f.starts[i], f.ends[i], index._prefixes[prefix]))
+            i += 1
+    return out
+
+
+_INDICATORS = IndicatorMatcher()
+_PHRASE_WORDS = sorted(
+    {w for ind in _INDICATORS.taxonomy for p in (*ind.nl, *ind.en) for w in p.split()}
+)
+phrase_text = st.lists(
+    st.sampled_from(_PHRASE_WORDS) | st.sampled_from(["en", "in", "de", "Utrecht", "Den", "Haag",
+        "Bosch", "spreek", "Engels", "tienermeisje", "FUCKING", "x", "!", "\n", "06"]),
+    max_size=40,
+).map(" ".join)  # fmt: skip
+
+
+@SETTINGS
+@given(phrase_text)
+def test_phrase_index_equals_a_scan_of_every_word(text):
+    for index in (*_INDICATORS._index.values(), gazetteer._places()[0], gazetteer._ORIGIN_INDEX):
+        assert index.find(folded(text)) == _plain_phrase_find(index, text)
