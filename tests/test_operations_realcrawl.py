@@ -68,7 +68,7 @@ def test_operator_adds_a_source_runs_it_and_sees_the_figures(
     assert response.status_code == 302, response.content.decode()[:2000]
     source = Source.objects.get(name="demo-velvet")
 
-    page = client.get(reverse("operations:sources")).content.decode()
+    page = client.get(reverse("operations:sources"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "demo-velvet" in page and "every day at 03:00" in page
 
     client.post(reverse("operations:source_run", args=[source.name]))
