@@ -456,7 +456,9 @@ def pdf_report(meta: dict[str, Any], ads: list[dict[str, Any]]) -> bytes:
         if line != "\f":
             pages[-1].append(line)
     core = _fits_core_font(lines)
-    font = {"family": "Courier", "fontweight": "medium"} if core else {"family": PDF_FONT}
+    font: dict[str, Any] = (
+        {"family": "Courier", "fontweight": "medium"} if core else {"family": PDF_FONT}
+    )
     out = io.BytesIO()
     info = {"Title": f"adscan {meta.get('package_id')}", "Creator": "adscan", "Producer": "adscan"}
     with matplotlib.rc_context({"pdf.use14corefonts": core}), PdfPages(out, metadata=info) as pdf:
