@@ -249,19 +249,56 @@ def _word_tokens(word: str) -> list[tuple[int, int]]:
 _Template = tuple[int, int, str, bool, bool, bool, "tuple[str, int] | None"]
 
 
-@lru_cache(maxsize=100_000)
 def _word_groups(word: str) -> tuple[_Template, ...]:
-    """The numeric groups of one alphanumeric word, as offsets in the word.
-
-    A word's groups do not depend on the text around it: the character before
-    a word is never a letter, nor the one after it, so ads share this cache.
-    """
+    """The numeric groups of one alphanumeric word, as offsets in the word."""
     out: list[_Template] = []
     for start, end in _word_tokens(word):
         g = _group(word, start, end)
         if g is not None:
             out.append((g.start, g.end, g.digits, g.weak, g.ends_tens, g.starts_unit, g.core))
     return tuple(out)
+
+
+class _WordGroups(dict[str, tuple[_Template, ...]]):
+    """``_word_groups`` of every word seen, computed on first use.
+
+    A word's groups do not depend on the text around it: the character before
+    a word is never a letter, nor the one after it, so ads share this cache.
+    (A dict rather than lru_cache: a hit is a plain C lookup.)
+    """
+
+    max_size = 100_000
+
+    def __missing__(self, word: str) -> tuple[_Template, ...]:
+        if len(self) >= self.max_size:
+            self.clear()
+        value = self[word] = _word_groups(word)
+        return value
+
+
+_WORD_GROUPS = _WordGroups()
+
+
+def _clusters(per_word: list[tuple[_Template, ...]]) -> list[list[int]]:
+    """Indices of the words with groups, in runs of neighbours holding 7 digits or more.
+
+    Only neighbouring words can share a run of groups: a word between two
+    words with groups has none itself, so it holds a letter (a character of
+    ``\\w`` that is not a digit), and a letter ends a run.
+    """
+    out: list[list[int]] = []
+    cluster: list[int] = []
+    digits = 0
+    for i in compress(range(len(per_word)), per_word):
+        if cluster and i != cluster[-1] + 1:
+            if digits >= 7:
+                out.append(cluster)
+            cluster, digits = [], 0
+        cluster.append(i)
+        digits += sum(len(t[2]) for t in per_word[i])
+    if digits >= 7:
+        out.append(cluster)
+    return out
 
 
 def _alnum_words(text: str) -> tuple[Sequence[str], Sequence[int]]:
@@ -280,48 +317,51 @@ def _alnum_words(text: str) -> tuple[Sequence[str], Sequence[int]]:
 
 def _groups(text: str) -> list[list[_Group]]:
     """Numeric tokens of ``text``, split into runs joined only by separators."""
+    words, starts = _alnum_words(text)
+    per_word = list(map(_WORD_GROUPS.__getitem__, words))
+    clusters = _clusters(per_word)
     masked: list[tuple[int, int]] = []
-    if _IBAN_HINT.search(text) and re.search(r"[A-Za-z]{2}\d\d", text):
+    if clusters and _IBAN_HINT.search(text) and re.search(r"[A-Za-z]{2}\d\d", text):
         masked = [m.span() for m in _IBAN.finditer(text)]
     # Runs are built from plain tuples (start, end, digits, weak, ends_tens, starts_unit, core,
     # gap_before); only the few runs long enough for a phone number become _Group objects.
     runs: list[list[tuple]] = []
-    run: list[tuple] = []
-    words, starts = _alnum_words(text)
-    per_word = list(map(_word_groups, words))
-    for i in compress(range(len(words)), per_word):
-        offset = starts[i]
-        for rs, re_, digits, weak, ends_tens, starts_unit, core in per_word[i]:
-            start = offset + rs
-            if masked and any(a <= start < b for a, b in masked):
-                continue
-            if len(digits) > _MAX_DIGITS:
-                # A long digit string (account, tracking or ad id) is never a phone, nor part of one.
-                if run:
-                    runs.append(run)
-                    run = []
-                continue
-            gap = ""
-            if run:
-                prev = run[-1]
-                if start - prev[1] > _MAX_GAP:
-                    runs.append(run)
-                    run = []
-                else:
-                    gap = text[prev[1] : start]
-                    if (
-                        gap.count("\n") > 1
-                        or _LETTER_RE.search(gap)
-                        or (":" in gap and len(prev[2]) <= 2 and len(digits) == 2)  # a time
-                    ):
+    for cluster in clusters:
+        run: list[tuple] = []
+        for i in cluster:
+            offset = starts[i]
+            for rs, re_, digits, weak, ends_tens, starts_unit, core in per_word[i]:
+                start = offset + rs
+                if masked and any(a <= start < b for a, b in masked):
+                    continue
+                if len(digits) > _MAX_DIGITS:
+                    # A long digit string (account, tracking or ad id) is never a phone,
+                    # nor part of one.
+                    if run:
                         runs.append(run)
                         run = []
-                        gap = ""
-            if core is not None:
-                core = (core[0], offset + core[1])
-            run.append((start, offset + re_, digits, weak, ends_tens, starts_unit, core, gap))
-    if run:
-        runs.append(run)
+                    continue
+                gap = ""
+                if run:
+                    prev = run[-1]
+                    if start - prev[1] > _MAX_GAP:
+                        runs.append(run)
+                        run = []
+                    else:
+                        gap = text[prev[1] : start]
+                        if (
+                            gap.count("\n") > 1
+                            or _LETTER_RE.search(gap)
+                            or (":" in gap and len(prev[2]) <= 2 and len(digits) == 2)  # a time
+                        ):
+                            runs.append(run)
+                            run = []
+                            gap = ""
+                if core is not None:
+                    core = (core[0], offset + core[1])
+                run.append((start, offset + re_, digits, weak, ends_tens, starts_unit, core, gap))
+        if run:
+            runs.append(run)
     out = []
     has_plus = "+" in text
     for r in runs:
