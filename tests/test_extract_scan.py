@@ -32,6 +32,68 @@ PIECES = [
     "nieuw in ", "new to ", "Utrecht", "24/7", "24 uur", "3 meiden", "2 girls",
 ]  # fmt: skip
 ad_text = st.lists(st.sampled_from(PIECES), max_size=60).map("".join)
+# Prices written unit first, from each part a duration and a price can have.
+price_phrase = st.tuples(
+    st.sampled_from(
+        [
+            "",
+            "half",
+            "HALF",
+            "1/2",
+            "½",
+            "hele",
+            "full",
+            "all",
+            "1",
+            "een",
+            "één",
+            "one",
+            "an",
+            "a",
+            "12,5",
+            "1.5",
+            "120",
+            "30",
+            "x",
+        ]
+    ),
+    st.sampled_from(["", " ", "  ", "\n"]),
+    st.sampled_from(
+        [
+            "uur",
+            "u",
+            "h",
+            "hr",
+            "hour",
+            "hours",
+            "uurtje",
+            "uren",
+            "hrs",
+            "hh",
+            "hhr",
+            "halfuur",
+            "qv",
+            "kwartier",
+            "quarter",
+            "fh",
+            "nacht",
+            "night",
+            "overnight",
+            "overnachting",
+            "min",
+            "min.",
+            "minuten",
+            "minutes",
+            "mins",
+            "m",
+            "Uur",
+        ]
+    ),
+    st.sampled_from(["", " ", ": ", " - ", "=", " –> ", "/", ". "]),
+    st.sampled_from(["", "€", "€ ", "euro ", "eur", "roses ", "$", "zł", "dollars "]),
+    st.sampled_from(["80", "150", "1000", "12345", "80,-", "99.50", "5"]),
+).map("".join)
+price_text = st.lists(st.sampled_from(PIECES) | price_phrase, max_size=12).map("".join)
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -41,7 +103,7 @@ def _same(fast, plain) -> None:
 
 
 @SETTINGS
-@given(ad_text)
+@given(ad_text | price_text)
 def test_price_and_age_scans_equal_plain_finditer(text):
     _same(attributes._prices(text), attributes._PRICE.finditer(text))
     _same(attributes._age_matches(text), attributes._AGE.finditer(text))

@@ -32,12 +32,21 @@ _BACK = re.compile(rf"(?:[{_FREE}]*[^{_FREE}]){{0,30}}")
 _CASE_TRAPS = ("\u0130", "\u0131", "\u017f", "\u212a")  # İ ı ſ and the Kelvin sign
 
 
-def back_limits(text: str, positions: list[int]) -> list[int]:
-    """For each position, how far back a price or age match that has its number there can start."""
+def back_limits(text: str, positions: list[int], counted: int = 30) -> list[int]:
+    """For each position, how far back a price or age match that has its number there can start.
+
+    That is the start of the ``counted`` characters before it, not counting
+    whitespace and the separators price and age patterns repeat freely.
+    """
     rev = text[::-1]
     n = len(text)
-    back = _BACK.match
+    back = (_BACK if counted == 30 else _back(counted)).match
     return [n - back(rev, n - p).end() for p in positions]  # type: ignore[union-attr]
+
+
+@lru_cache(maxsize=8)
+def _back(counted: int) -> re.Pattern[str]:
+    return re.compile(rf"(?:[{_FREE}]*[^{_FREE}]){{0,{counted}}}")
 
 
 def keyword_starts(low: str, keywords: Iterable[str]) -> list[int]:

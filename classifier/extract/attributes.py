@@ -235,6 +235,9 @@ _UNIT_BEFORE = re.compile(
     )
     + ")"
 )
+# The most a duration holds before its unit word, counted as back_limits counts: "half",
+# "hele", "12,5", "één", "120" (and a margin).
+_DURATION_LEAD = 6
 # Word starts, for names written before "(dd)".
 _WORD_START = re.compile(r"\w(?<!\w.)")
 
@@ -251,11 +254,16 @@ def _prices(text: str) -> Iterable[re.Match[str]]:
     runs = [a for a, b in spans if b - a <= 4]
     low = lowered(text)
     starts = runs + keyword_starts(low, _CURRENCY_STARTS)
-    # A duration before the amount ends in a unit word just before it (a currency aside).
+    # A duration before the amount ends in a unit word just before it (a currency aside),
+    # and starts at most _DURATION_LEAD counted characters before that word.
     rev, n = low[::-1], len(low)
-    after_unit = [rs for rs in runs if _UNIT_BEFORE.match(rev, n - rs)]
-    for a, rs in zip(back_limits(text, after_unit), after_unit, strict=True):
-        starts.extend(map(_START, _DURATION_START.finditer(text, a, rs + 1)))
+    units = []  # where that unit word starts (reading back, the longest unit word there)
+    for rs in runs:
+        m = _UNIT_BEFORE.match(rev, n - rs)
+        if m is not None:
+            units.append(n - m.end())
+    for a, u in zip(back_limits(text, units, _DURATION_LEAD), units, strict=True):
+        starts.extend(map(_START, _DURATION_START.finditer(text, a, u + 1)))
     return finditer_at(_PRICE, text, sorted(set(starts)))
 
 
