@@ -30,6 +30,14 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs. "
         f"Reproduce with `make bench` (or `python -m benchmarks.run AREA`).\n",
     ]
+    if os.environ.get("ADSCAN_BENCH_QUICK") == "1":
+        parts.append(
+            "This is the quick variant (`ADSCAN_BENCH_QUICK=1`): smaller sizes; "
+            "`make bench` without it runs the full sizes (100k and 1M ads).\n"
+        )
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    if load is not None:
+        parts.append(f"Load average at the start: {load:.1f} (the cores may be shared).\n")
     failed = 0
     for name in modules:
         print(f"running {name} ...", file=sys.stderr, flush=True)
