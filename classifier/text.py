@@ -214,10 +214,30 @@ def as_folded(ws: list[Word] | tuple[Word, ...] | Folded) -> Folded:
     return Folded(tuple(w.norm for w in ws), tuple(w.start for w in ws), tuple(w.end for w in ws))
 
 
-@lru_cache(maxsize=8)
-def _distinct(norms: tuple[str, ...]) -> frozenset[str]:
-    """The distinct words of a text, remembered for the last few texts."""
-    return frozenset(norms)
+class _Distinct(NamedTuple):
+    """The distinct words of a text, as a set and as one string, a word a line."""
+
+    words: frozenset[str]
+    lines: str
+
+
+_last_distinct: tuple[tuple[str, ...], _Distinct] | None = None
+
+
+def _distinct(norms: tuple[str, ...]) -> _Distinct:
+    """The distinct words of ``norms``, remembered for the last words asked about.
+
+    The lexicons ask one after the other about the same ``folded(text).norms``
+    (the same object), so the check is by identity: a tuple's hash is not kept.
+    """
+    global _last_distinct
+    last = _last_distinct
+    if last is not None and last[0] is norms:
+        return last[1]
+    words = frozenset(norms)
+    value = _Distinct(words, "\n" + "\n".join(words) + "\n")
+    _last_distinct = (norms, value)
+    return value
 
 
 class PhraseIndex:
@@ -272,6 +292,7 @@ class PhraseIndex:
         # A word (one per line) that starts with a prefix, read whole.
         alternation = "|".join(map(re.escape, self._prefix_tuple))
         self._prefixed = re.compile(f"^(?:{alternation}).*", re.MULTILINE)
+        self._line_prefixes = tuple("\n" + p for p in self._prefix_tuple)
 
     def find(self, ws: list[Word] | tuple[Word, ...] | Folded) -> list[tuple[int, int, Any]]:
         """(start, end, payload) of every phrase found in the words ``ws``."""
@@ -281,9 +302,9 @@ class PhraseIndex:
         # Words where something can start: a phrase's first word or a prefix's word. (The
         # text's distinct words are shared by every index; most texts start nothing here.)
         present = _distinct(norms)
-        firsts = self._firsts & present
-        if prefixes:
-            firsts |= set(self._prefixed.findall("\n".join(present)))
+        firsts = self._firsts & present.words
+        if prefixes and any(p in present.lines for p in self._line_prefixes):
+            firsts |= set(self._prefixed.findall(present.lines))
         if not firsts:
             return []
         out: list[tuple[int, int, Any]] = []
