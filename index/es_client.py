@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from elastic_transport import HttpHeaders, Urllib3HttpNode
 from elastic_transport._node import NodeApiResponse
+from elastic_transport.client_utils import DEFAULT, DefaultType
 from elasticsearch import Elasticsearch
 
 from index.exceptions import StoreConfigError
@@ -39,14 +40,16 @@ class OpenSearchCompatibleNode(Urllib3HttpNode):
         target: str,
         body: bytes | None = None,
         headers: HttpHeaders | None = None,
-        **kwargs: Any,
+        request_timeout: DefaultType | float | None = DEFAULT,
     ) -> NodeApiResponse:
         if headers:
             headers = headers.copy()
             for name in ("accept", "content-type"):
                 if name in headers:
                     headers[name] = _plain_mimetype(headers[name])
-        response = super().perform_request(method, target, body=body, headers=headers, **kwargs)
+        response = super().perform_request(
+            method, target, body=body, headers=headers, request_timeout=request_timeout
+        )
         response.meta.headers["x-elastic-product"] = "Elasticsearch"
         return response
 

@@ -24,7 +24,7 @@ AD_KEYWORDS = (
 ).split()
 
 #: Analysis with Dutch and English stemming (Elasticsearch, OpenSearch).
-FULL_ANALYSIS = {
+FULL_ANALYSIS: dict[str, Any] = {
     "filter": {"adscan_dutch_stemmer": {"type": "stemmer", "language": "dutch"}},
     "analyzer": {
         "adscan_text": {

@@ -87,7 +87,7 @@ KEYWORD_FILTERS = {
     "indicator_category": "indicator_categories",
     "phone": "phones",
 }
-SORTS = {
+SORTS: dict[str, dict[str, dict[str, Any]]] = {
     "risk": {"risk": {"missing": -1}},
     "last_seen": {"last_seen": {}},
     "first_seen": {"first_seen": {}},

@@ -178,7 +178,7 @@ def prepare_observation(obs: dict[str, Any]) -> dict[str, Any]:
     """
     if not isinstance(obs, dict):
         raise ValueError(f"an observation must be a dict, not {type(obs).__name__}")
-    doc = {name: obs.get(name) for name in OBSERVATION_FIELDS}
+    doc: dict[str, Any] = {name: obs.get(name) for name in OBSERVATION_FIELDS}
     if not doc["source"]:
         raise ValueError("observation has no source")
     if not doc["ad_id"]:

@@ -26,7 +26,9 @@ def _file_values() -> dict[str, Any]:
             "point it at a TOML file or unset it."
         ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise SettingError(f"Config file '{path}' is not valid TOML ({exc}); fix the file.") from None
+        raise SettingError(
+            f"Config file '{path}' is not valid TOML ({exc}); fix the file."
+        ) from None
     return {str(k).upper(): v for k, v in data.items()}
 
 
@@ -55,7 +57,9 @@ def get_int(name: str, default: int) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise SettingError(f"Setting ADSCAN_{name} has value '{value}'; expected a whole number.") from None
+        raise SettingError(
+            f"Setting ADSCAN_{name} has value '{value}'; expected a whole number."
+        ) from None
 
 
 def home() -> Path:

@@ -13,7 +13,11 @@ DEBUG = config.get_bool("DEBUG", False)
 # The development key is refused by the production check (review_ui.checks).
 DEV_SECRET_KEY = "adscan-development-key-not-for-production-use-0123456789abcdef"
 SECRET_KEY = config.get("SECRET_KEY", DEV_SECRET_KEY)
-ALLOWED_HOSTS = [h.strip() for h in str(config.get("ALLOWED_HOSTS", "127.0.0.1,localhost")).split(",") if h.strip()]
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in str(config.get("ALLOWED_HOSTS", "127.0.0.1,localhost")).split(",")
+    if h.strip()
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -74,7 +78,10 @@ DATABASES = {
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

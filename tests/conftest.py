@@ -25,5 +25,7 @@ def _clean_adscan_env(monkeypatch):
 def shared_data() -> Path:
     """The real third-party data in ../shared/data; skips when it is absent."""
     if not SHARED_DATA.is_dir():
-        pytest.skip("../shared/data is absent (a fresh clone has no shared data); real-data tests skipped")
+        pytest.skip(
+            "../shared/data is absent (a fresh clone has no shared data); real-data tests skipped"
+        )
     return SHARED_DATA

@@ -225,7 +225,7 @@ def minhash_many(hash_arrays: Sequence[np.ndarray], num_perm: int = NUM_PERM) ->
     nonempty = np.flatnonzero(lengths)
     if not len(nonempty):
         return out
-    flat = np.concatenate([hash_arrays[i] for i in nonempty]).astype(np.uint64)
+    flat = np.concatenate([hash_arrays[i] for i in nonempty.tolist()]).astype(np.uint64)
     starts = np.zeros(len(nonempty), dtype=np.int64)
     np.cumsum(lengths[nonempty][:-1], out=starts[1:])
     pa, pb = (_PERM_A, _PERM_B) if num_perm == NUM_PERM else _permutations(num_perm)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -162,10 +162,10 @@ class IdentifierLinker(ClusterMixin, BaseEstimator):
                         rejected.append(_rejected(kind, key, distinct, caps[kind]))
                         continue
                 reason = identifier_reason(kind, key)
-                first = members[0]
+                head = members[0]
                 for m in members[1:]:
-                    links.append(Link(ad_ids[first], ad_ids[m], kind, key, reason))
-                    uf.union(first, m)
+                    links.append(Link(ad_ids[head], ad_ids[m], kind, key, reason))
+                    uf.union(head, m)
         del groups, first
         roots = np.fromiter((uf.find(i) for i in range(n)), dtype=np.int64, count=n)
         _, first_index, labels = np.unique(roots, return_index=True, return_inverse=True)
@@ -471,7 +471,7 @@ class _TextAccumulator:
         )
         self.pending = []
 
-    def finish(self) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def finish(self) -> tuple[Sequence[int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         self._flush()
         if not self.idx:
             empty = np.empty(0, dtype=np.uint64)

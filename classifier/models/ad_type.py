@@ -111,10 +111,15 @@ class AdTypeModel(ClassifierMixin, BaseEstimator):
             ]
         )
 
-    def fit(self, X: Sequence[str], y: Sequence[str], embeddings: np.ndarray | None = None):
+    def fit(
+        self,
+        X: Sequence[str] | np.ndarray,
+        y: Sequence[str] | np.ndarray,
+        embeddings: np.ndarray | None = None,
+    ):
         """Learn from ad texts ``X`` and their types ``y``; returns self."""
         texts = list(X)
-        y = np.asarray(y, dtype=object)
+        labels = np.asarray(y, dtype=object)
         self.vectorizer_ = self._vectorizer()
         features = self.vectorizer_.fit_transform(_clean_all(texts))
         if self.use_embeddings:
@@ -122,7 +127,7 @@ class AdTypeModel(ClassifierMixin, BaseEstimator):
             self.embedding_dim_ = emb.shape[1]
             features = sparse.hstack([features, sparse.csr_matrix(emb * self.embedding_weight)])
         self.classifier_ = LogisticRegression(C=self.C, max_iter=3000, class_weight="balanced").fit(
-            features.tocsr(), y
+            features.tocsr(), labels
         )
         self.classes_ = self.classifier_.classes_
         return self
@@ -157,14 +162,18 @@ class AdTypeModel(ClassifierMixin, BaseEstimator):
             features = sparse.hstack([features, sparse.csr_matrix(emb * self.embedding_weight)])
         return features.tocsr()
 
-    def predict_proba(self, X: Sequence[str], embeddings: np.ndarray | None = None) -> np.ndarray:
+    def predict_proba(
+        self, X: Sequence[str] | np.ndarray, embeddings: np.ndarray | None = None
+    ) -> np.ndarray:
         """Probability of each type in ``classes_`` order, one row per text."""
         if len(X) == 0:
             check_is_fitted(self, "classifier_")
             return np.zeros((0, len(self.classes_)))
         return self.classifier_.predict_proba(self._features(X, embeddings))
 
-    def predict(self, X: Sequence[str], embeddings: np.ndarray | None = None) -> list[str]:
+    def predict(
+        self, X: Sequence[str] | np.ndarray, embeddings: np.ndarray | None = None
+    ) -> list[str]:
         """The most likely type of each text."""
         proba = self.predict_proba(X, embeddings)
         return [str(self.classes_[i]) for i in proba.argmax(axis=1)]

@@ -280,13 +280,13 @@ class RiskModel(BaseEstimator):
     def fit(
         self,
         features: Sequence[dict[str, float]],
-        y: Sequence[int],
+        y: Sequence[int] | np.ndarray,
         embeddings=None,
         sample_weight=None,
     ):
         """Learn from feature dicts (see :func:`build_risk_features`) and 0/1 labels."""
-        y = np.asarray(y, dtype=int)
-        if len(set(y.tolist())) < 2:
+        labels = np.asarray(y, dtype=int)
+        if len(set(labels.tolist())) < 2:
             raise ClassifierError(
                 "The risk model needs examples of both classes (high and low risk); got only one."
             )
@@ -298,18 +298,18 @@ class RiskModel(BaseEstimator):
                 )
             emb = np.asarray(embeddings, dtype=np.float32)
             self.text_model_ = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced")
-            folds = max(2, min(5, int(np.bincount(y).min())))
-            oof = cross_val_predict(self.text_model_, emb, y, cv=folds, method="predict_proba")[
-                :, 1
-            ]
-            self.text_model_.fit(emb, y)
+            folds = max(2, min(5, int(np.bincount(labels).min())))
+            oof = cross_val_predict(
+                self.text_model_, emb, labels, cv=folds, method="predict_proba"
+            )[:, 1]
+            self.text_model_.fit(emb, labels)
             self.embedding_dim_ = emb.shape[1]
             for row, value in zip(rows, oof, strict=True):
                 row[TEXT_FEATURE] = float(value)
         self.vectorizer_ = DictVectorizer(sparse=False)
         X = self.vectorizer_.fit_transform(rows)
         self.classifier_ = LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced")
-        self.classifier_.fit(X, y, sample_weight=sample_weight)
+        self.classifier_.fit(X, labels, sample_weight=sample_weight)
         self.feature_names_ = list(self.vectorizer_.get_feature_names_out())
         self.coef_ = dict(zip(self.feature_names_, self.classifier_.coef_[0].tolist(), strict=True))
         return self

@@ -98,22 +98,22 @@ def cross_validate_ad_type(
     """
     from tqdm.auto import tqdm
 
-    texts = np.asarray(list(texts), dtype=object)
+    docs = np.asarray(list(texts), dtype=object)
     y = np.asarray(list(labels), dtype=object)
-    groups = near_duplicate_groups(list(texts))
+    groups = near_duplicate_groups(list(docs))
     ours = np.empty(len(y), dtype=object)
     base = np.empty(len(y), dtype=object)
     proba = np.zeros((len(y), len(AD_TYPES)))
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     for tr, te in tqdm(
-        list(splitter.split(texts, y, groups)), desc="cross-validation", disable=not progress
+        list(splitter.split(docs, y, groups)), desc="cross-validation", disable=not progress
     ):
-        model = AdTypeModel(**(params or {})).fit(texts[tr], y[tr], embeddings=embeddings[tr])
-        p = model.predict_proba(texts[te], embeddings=embeddings[te])
+        model = AdTypeModel(**(params or {})).fit(docs[tr], y[tr], embeddings=embeddings[tr])
+        p = model.predict_proba(docs[te], embeddings=embeddings[te])
         for j, cls in enumerate(model.classes_):
             proba[te, AD_TYPES.index(cls)] = p[:, j]
         ours[te] = model.classes_[p.argmax(1)]
-        base[te] = _baseline().fit(texts[tr], y[tr]).predict(texts[te])
+        base[te] = _baseline().fit(docs[tr], y[tr]).predict(docs[te])
     labs = [lab for lab in AD_TYPES if lab in set(y)]
     mix = {lab: TEST_MIX[lab] / max(1, int((y == lab).sum())) for lab in TEST_MIX}
     keep = np.isin(y, list(TEST_MIX))
@@ -135,9 +135,9 @@ def cross_validate_ad_type(
         te = np.where(src == "wedc-labelled")[0]
         tr = np.where(src != "wedc-labelled")[0]
         if len(te) and len(tr):
-            model = AdTypeModel(**(params or {})).fit(texts[tr], y[tr], embeddings=embeddings[tr])
-            pred = model.predict(texts[te], embeddings=embeddings[te])
-            bpred = _baseline().fit(texts[tr], y[tr]).predict(texts[te])
+            model = AdTypeModel(**(params or {})).fit(docs[tr], y[tr], embeddings=embeddings[tr])
+            pred = model.predict(docs[te], embeddings=embeddings[te])
+            bpred = _baseline().fit(docs[tr], y[tr]).predict(docs[te])
             held = [lab for lab in labs if lab in set(y[te])]
             result["wedc_held_out"] = {
                 "note": "trained without WEDC, tested on all 118 WEDC posts (another collection)",
@@ -179,8 +179,8 @@ def train_ad_type(
     out = Path(out) if out else ARTEFACT_DIR / "ad_type.joblib"
     ads, files = _load(Path(data_dir), quick)
     texts = [a.text for a in ads]
-    labels = [a.label for a in ads]
-    params = {"embedder_params": embedder_params or {}}
+    labels = [str(a.label) for a in ads]  # the ad-type corpus holds labelled ads only
+    params: dict[str, Any] = {"embedder_params": embedder_params or {}}
     if quick:
         params["n_features"] = 2**12
     emb = embed_texts(texts, embedder_params, cache_path, progress)
@@ -259,7 +259,7 @@ def evaluate_ad_type(
     params = shipped.get_params()
     ads, _ = load_ad_type_corpus(Path(data_dir))
     texts = [a.text for a in ads]
-    labels = [a.label for a in ads]
+    labels = [str(a.label) for a in ads]  # the ad-type corpus holds labelled ads only
     emb = embed_texts(texts, params.get("embedder_params"), cache_path, progress)
     cv = cross_validate_ad_type(
         texts, labels, emb, [a.source for a in ads], params=params, progress=progress

@@ -224,12 +224,12 @@ def _student_flags_agreement(data_dir, ads, chosen, model, features, emb) -> dic
                     continue
     by_text: dict[str, float] = {}
     with open(posts, newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
+        for post in csv.DictReader(fh):
             key = " ".join(
-                f"{row.get('title') or ''}\n{row.get('body') or ''}".strip().lower().split()
+                f"{post.get('title') or ''}\n{post.get('body') or ''}".strip().lower().split()
             )
-            if row.get("id") in flags:
-                by_text[key] = flags[row["id"]]
+            if post.get("id") in flags:
+                by_text[key] = flags[post["id"]]
     idx, values = [], []
     for k, i in enumerate(chosen):
         key = " ".join(ads[i].text.lower().split())

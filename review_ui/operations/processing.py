@@ -138,7 +138,7 @@ class Scorer:
         for ad, ext, ad_hits, ad_type, risk in zip(
             ads, extractions, hits, ad_types, risks, strict=True
         ):
-            indicators = [
+            indicators: list[dict[str, Any]] = [
                 {"id": h.id, "category": h.category, "start": h.start, "end": h.end, "text": h.text}
                 for h in ad_hits
             ]

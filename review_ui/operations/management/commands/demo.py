@@ -63,7 +63,7 @@ class Command(BaseCommand):
             self.stdout.write(msg)
             self.stdout.flush()
 
-    def crawl_all(self, server, market, paths: dict[str, Path], epoch: int) -> list[dict[str, Any]]:
+    def crawl_all(self, server, market, paths: dict[str, Any], epoch: int) -> list[dict[str, Any]]:
         from crawler.demo import DemoMarket
         from crawler.runner import run_crawl_subprocess
 
