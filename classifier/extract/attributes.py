@@ -318,6 +318,10 @@ _AGE_CUE = re.compile(
     r"a(?<!\w.)(?:ge|lter)|l(?<!\w.)eeftijd|e(?<!\w.)dad|â(?<!\w.)ge|i(?<!\w.)(?:k\s|\s|'?m)"
 )
 
+# The first letter of an age unit after the digits, and the " - " before them.
+_UNIT_AFTER = re.compile(r"\d\d\s*(?:-\s*)?[jyalJYAL]")
+_DASH_BEFORE = re.compile(r"\s-\s")
+
 
 def _age_matches(text: str) -> Iterable[re.Match[str]]:
     """``_AGE.finditer(text)``, trying only where an age can start."""
@@ -327,7 +331,10 @@ def _age_matches(text: str) -> Iterable[re.Match[str]]:
     if not ascii_fold_safe(text):
         return _AGE.finditer(text)
     low = lowered(text)
-    starts = runs + [rs - 3 for rs in runs if rs >= 3]
+    # At its digits only the "19 jaar" alternative can start (the others start with a
+    # letter or a space); three characters before them only " - 19" can.
+    starts = [rs for rs in runs if _UNIT_AFTER.match(text, rs)]
+    starts += [rs - 3 for rs in runs if rs >= 3 and _DASH_BEFORE.match(text, rs - 3)]
     for a, rs in zip(back_limits(text, runs), runs, strict=True):
         starts.extend(map(_START, _AGE_CUE.finditer(low, a, rs)))
         if rs and text[rs - 1] == "(":
