@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.stores", "tests.fixtures.review"]
+pytest_plugins = ["tests.fixtures.stores", "tests.fixtures.review", "tests.fixtures.browser"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
