@@ -94,6 +94,38 @@ price_phrase = st.tuples(
     st.sampled_from(["80", "150", "1000", "12345", "80,-", "99.50", "5"]),
 ).map("".join)
 price_text = st.lists(st.sampled_from(PIECES) | price_phrase, max_size=12).map("".join)
+# Persona names after every cue the name pattern knows, between words and separators.
+name_phrase = st.tuples(
+    st.sampled_from(
+        [
+            "ik ben",
+            "Ik heet",
+            "mijn naam is",
+            "my name is",
+            "My name's",
+            "name:",
+            "naam :",
+            "i am",
+            "I'm",
+            "im",
+            "call me",
+            "noem me",
+            "this is",
+            "it's",
+            "its",
+            "je suis",
+            "je m'appelle",
+            "soy",
+            "sono",
+            "IK  BEN",
+        ]
+    ),
+    st.sampled_from([" ", "  ", "\n"]),
+    st.sampled_from(["Lisa", "ANNA", "mia", "Sweet", "Émilie"]),
+).map("".join)
+name_text = st.lists(
+    name_phrase | st.sampled_from([" ", ", ", ". ", "(21)", "Mia (22)"]), max_size=10
+).map("".join)
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -110,7 +142,7 @@ def test_price_and_age_scans_equal_plain_finditer(text):
 
 
 @SETTINGS
-@given(ad_text)
+@given(ad_text | name_text)
 def test_name_label_and_email_scans_equal_plain_finditer(text):
     _same(attributes._names(text), attributes._NAME.finditer(text))
     _same(contacts._labels(text), contacts._LABEL.finditer(text))
@@ -119,6 +151,21 @@ def test_name_label_and_email_scans_equal_plain_finditer(text):
         contacts._obfuscated_emails(text, contacts._at_words(text)),
         contacts._EMAIL_OBF.finditer(text),
     )
+
+
+AT_PIECES = [" ", "  ", "\n", "(", "[", "{", "<", ")", "]", "at", "AT", "@", "apenstaartje",
+             "apen\u017ftaartje", "dat", "a", "t", "x", "( at )", "[  @ ]", "{\nAt}"]  # fmt: skip
+at_text = st.lists(st.sampled_from(AT_PIECES), max_size=20).map("".join)
+
+
+@SETTINGS
+@given(ad_text | at_text)
+def test_written_out_at_words_are_every_at_find_match(text):
+    plain, m = [], contacts._AT_FIND.search(text)
+    while m is not None:
+        plain.append(m.start())
+        m = contacts._AT_FIND.search(text, m.start() + 1)
+    assert contacts._at_words(text) == plain
 
 
 @SETTINGS

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from itertools import compress
 
 from classifier.extract._scan import (
     ascii_fold_safe,
@@ -14,6 +15,7 @@ from classifier.extract._scan import (
     keyword_starts,
     lowered,
 )
+from classifier.text import fold_word, folded
 
 __all__ = ["AgeMatch", "NameMatch", "PriceMatch", "find_ages", "find_names", "find_prices"]
 
@@ -385,6 +387,9 @@ _NAME_CUE = re.compile(
     r"i(?<!\w.)(?:k\s|\s|'?m|t'?s)|m(?<!\w.)(?:ijn\s|y\s)|n(?<!\w.)(?:ame|aam|oem\s)"
     r"|c(?<!\w.)all\s|t(?<!\w.)his\s|j(?<!\w.)e\s|s(?<!\w.)o(?:y|no)\s"
 )
+_NAME_CUE_WORDS = frozenset(
+    map(fold_word, "ik mijn my name naam i im call noem this it its je soy sono".split())
+)
 
 _AGE_PAREN = re.compile(r"\(\d{2}\)")
 
@@ -393,7 +398,13 @@ def _names(text: str) -> Iterable[re.Match[str]]:
     """``_NAME.finditer(text)``, trying only where a match can start."""
     if not ascii_fold_safe(text):
         return _NAME.finditer(text)
-    starts = [m.start() for m in _NAME_CUE.finditer(lowered(text))]
+    f = folded(text)
+    if f.tokens is not None and all(map(str.isalnum, f.tokens)):
+        # The words are the text's runs of letters and digits, and the first word of
+        # every cue is one of them, followed by a space, "'" or ":".
+        starts = list(compress(f.starts, map(_NAME_CUE_WORDS.__contains__, f.norms)))
+    else:
+        starts = [m.start() for m in _NAME_CUE.finditer(lowered(text))]
     if "(" in text:
         for m in _AGE_PAREN.finditer(text):
             q = m.start()

@@ -87,7 +87,7 @@ _LABEL = re.compile(
 )
 # Every label match starts with one of these (case-insensitively), or with a short label before ":"/"=".
 _LABEL_STARTS = ("whats", "telegram", "snap", "insta", "only", "twitter", "signal", "wechat", "kik")
-_SHORT_LABEL = re.compile(r"(?:wa|tg|sc|ig|of)\s*[:=]")
+_SHORT_LABELS = frozenset({"wa", "tg", "sc", "ig", "of"})
 _LABELS = {
     "whatsapp": "whatsapp", "whats app": "whatsapp", "wa": "whatsapp", "telegram": "telegram",
     "tg": "telegram", "snapchat": "snapchat", "snap chat": "snapchat", "snap": "snapchat",
@@ -138,14 +138,28 @@ _SPACE_RUN = re.compile(r"\s*")
 _USER_RUN = re.compile(r"[\w.+-]*")
 
 
+# The word of a written-out "at" (case-insensitively, as in _AT_FIND; no two overlap).
+_AT_CORE = re.compile(r"[aA@](?:(?<=[aA])(?:t|penstaartje)|(?<=@))", re.I)
+
+
 def _at_words(text: str) -> list[int]:
-    """Start of every written-out "at" (``_AT_WORD``) in ``text``, overlapping ones too."""
-    out = []
-    m = _AT_FIND.search(text)
-    while m is not None:
-        out.append(m.start())
-        m = _AT_FIND.search(text, m.start() + 1)
-    return out
+    """Start of every written-out "at" (``_AT_WORD``) in ``text``, overlapping ones too.
+
+    Each starts with the space just before an "at", or with the bracket before it
+    and the spaces between; only those places are tried.
+    """
+    found = set()
+    isspace = str.isspace
+    for m in _AT_CORE.finditer(text):
+        q = p = m.start()
+        if q and isspace(text[q - 1]):
+            found.add(q - 1)
+            p = q - 1
+            while p and isspace(text[p - 1]):
+                p -= 1
+        if p and text[p - 1] in "([{<":
+            found.add(p - 1)
+    return [h for h in sorted(found) if _AT_FIND.match(text, h)]
 
 
 def _user_starts(text: str, ends: list[int]) -> list[int]:
@@ -257,7 +271,17 @@ def _labels(text: str) -> Iterable[re.Match[str]]:
     if not ascii_fold_safe(text):
         return _LABEL.finditer(text)
     low = lowered(text)
-    starts = [m.start() for m in _SHORT_LABEL.finditer(low)] if ":" in low or "=" in low else []
+    starts = []
+    for sep in ":=":
+        # A short label (wa, tg, sc, ig, of), spaces, then this separator.
+        i = low.find(sep)
+        while i != -1:
+            j = i
+            while j and low[j - 1].isspace():
+                j -= 1
+            if j >= 2 and low[j - 2 : j] in _SHORT_LABELS:
+                starts.append(j - 2)
+            i = low.find(sep, i + 1)
     for word in _LABEL_STARTS:
         i = low.find(word)
         while i != -1:
