@@ -55,7 +55,6 @@ class Word(NamedTuple):
     end: int
 
 
-@lru_cache(maxsize=200_000)
 def fold_word(word: str) -> str:
     """Fold one word to the canonical form the lexicons are written in.
 
@@ -84,12 +83,34 @@ def fold_word(word: str) -> str:
     >>> fold_word("247")
     '247'
     """
+    return _FOLDS[word]
+
+
+def _fold(word: str) -> str:
     w = word.lower()
     if not w.isascii():
         w = "".join(c for c in unicodedata.normalize("NFKD", w) if not unicodedata.combining(c))
     if w.isdigit():
         return w
     return _REPEAT.sub(r"\1", w.translate(_LEET))
+
+
+class _Folds(dict[str, str]):
+    """:func:`fold_word` of every word seen, computed on first use.
+
+    (A dict rather than lru_cache: a hit, the usual case, is a plain C lookup.)
+    """
+
+    max_size = 200_000
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= self.max_size:
+            self.clear()
+        value = self[word] = _fold(word)
+        return value
+
+
+_FOLDS = _Folds()
 
 
 def fold_phrase(phrase: str) -> tuple[str, ...]:
@@ -141,7 +162,10 @@ def folded(text: str) -> Folded:
             tuple(w.norm for w in ws), tuple(w.start for w in ws), tuple(w.end for w in ws)
         )
     return Folded(
-        tuple(map(fold_word, toks)), tuple(map(_START, ms)), tuple(map(_END, ms)), tuple(toks)
+        tuple(map(_FOLDS.__getitem__, toks)),
+        tuple(map(_START, ms)),
+        tuple(map(_END, ms)),
+        tuple(toks),
     )
 
 

@@ -6,6 +6,7 @@ foreign cities) lives in ``data/*.txt``; languages and origins are below.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -101,6 +102,9 @@ _CUE_TEXT = (
 )
 _LANGUAGE_CUES = PhraseIndex((cue, True) for cue in _CUE_TEXT.split())
 _CUE_WORDS = frozenset(fold_word(c) for c in _CUE_TEXT.split())
+
+
+_SENTENCE_END = re.compile(r"[.!?\n]")
 
 
 def _index(starts: tuple[int, ...], start: int) -> int:
@@ -241,7 +245,7 @@ def find_languages(
         i = _index(starts, start)
         for c, cs, ce in cue_spans:
             lo, hi = (ce, start) if c < i else (end, cs)
-            if -2 <= i - c <= 8 and not any(ch in ".!?\n" for ch in text[lo:hi]):
+            if -2 <= i - c <= 8 and not _SENTENCE_END.search(text, lo, hi):
                 out.append(LexiconMatch(lang, None, start, end))
                 break
     return out
