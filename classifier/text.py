@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 __all__ = [
     "Folded",
+    "alnum_tokens",
     "PhraseIndex",
     "Word",
     "as_folded",
@@ -167,6 +168,30 @@ def folded(text: str) -> Folded:
         tuple(map(_END, ms)),
         tuple(toks),
     )
+
+
+_last_alnum: tuple[tuple[str, ...] | None, bool] = (None, False)
+
+
+def alnum_tokens(f: Folded) -> tuple[str, ...] | None:
+    """``f.tokens`` when each is a run of letters and digits, else None.
+
+    Then the tokens are exactly the text's maximal runs of letters and digits
+    (every word boundary starts one). Remembered for the last tokens asked about.
+
+    Examples
+    --------
+    >>> alnum_tokens(folded("Bel 06-1234")), alnum_tokens(folded("b@rely"))
+    (('Bel', '06', '1234'), None)
+    """
+    global _last_alnum
+    toks = f.tokens
+    if toks is None:
+        return None
+    last = _last_alnum
+    if last[0] is not toks:
+        last = _last_alnum = (toks, all(map(str.isalnum, toks)))
+    return toks if last[1] else None
 
 
 def _has_spaced_letters(toks: list[str]) -> bool:

@@ -93,7 +93,16 @@ price_phrase = st.tuples(
     st.sampled_from(["", "€", "€ ", "euro ", "eur", "roses ", "$", "zł", "dollars "]),
     st.sampled_from(["80", "150", "1000", "12345", "80,-", "99.50", "5"]),
 ).map("".join)
-price_text = st.lists(st.sampled_from(PIECES) | price_phrase, max_size=12).map("".join)
+# ... and amount first: "150 euro per uur", "80,-/u", "100/30", "99.50 rozen".
+amount_phrase = st.tuples(
+    st.sampled_from(["80", "150", "99.50", "80,-", "1000", "12,5", "06"]),
+    st.sampled_from(["", " ", "  "]),
+    st.sampled_from(["euro", "€", "eur ", "/", "/ ", "per ", "p/", "rozen", "$", "-", ",", ""]),
+    st.sampled_from(["u", "uur", "30", "hour", "", "half uur", " 12345678"]),
+).map("".join)
+price_text = st.lists(st.sampled_from(PIECES) | price_phrase | amount_phrase, max_size=12).map(
+    "".join
+)
 # Persona names after every cue the name pattern knows, between words and separators.
 name_phrase = st.tuples(
     st.sampled_from(
@@ -139,6 +148,12 @@ def _same(fast, plain) -> None:
 def test_price_and_age_scans_equal_plain_finditer(text):
     _same(attributes._prices(text), attributes._PRICE.finditer(text))
     _same(attributes._age_matches(text), attributes._AGE.finditer(text))
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(price_text)
+def test_price_phrase_scan_equals_plain_finditer(text):
+    _same(attributes._prices(text), attributes._PRICE.finditer(text))
 
 
 @SETTINGS

@@ -15,7 +15,7 @@ from classifier.extract._scan import (
     keyword_starts,
     lowered,
 )
-from classifier.text import fold_word, folded
+from classifier.text import alnum_tokens, fold_word, folded
 
 __all__ = ["AgeMatch", "NameMatch", "PriceMatch", "find_ages", "find_names", "find_prices"]
 
@@ -222,6 +222,9 @@ def _reversed_alternation(words: str) -> str:
     return "|".join(re.escape(w[::-1]) for w in sorted(words.split(), key=len, reverse=True))
 
 
+# What follows the digits where a match starts with them: a currency, "/" or "per" and a
+# duration, or a unit word ("150 euro", "150/u", "30 min", "1.5 uur", "1/2 uur").
+_AFTER_DIGITS = re.compile(r"\d+(?:[.,]\d+)?(?:,-)?\s*(?:[^\W\d_]|[/€$£])")
 # Read backwards from an amount: spaces, maybe a currency, separators, then the last word of
 # a duration (every _DUR alternative ends in one of these units, "min." with its dot).
 _UNIT_BEFORE = re.compile(
@@ -255,7 +258,8 @@ def _prices(text: str) -> Iterable[re.Match[str]]:
     # "€1234"); every other alternative needs an amount of two to four digits.
     runs = [a for a, b in spans if b - a <= 4]
     low = lowered(text)
-    starts = runs + keyword_starts(low, _CURRENCY_STARTS)
+    starts = [a for a in runs if _AFTER_DIGITS.match(text, a)]
+    starts += keyword_starts(low, _CURRENCY_STARTS)
     # A duration before the amount ends in a unit word just before it (a currency aside),
     # and starts at most _DURATION_LEAD counted characters before that word.
     rev, n = low[::-1], len(low)
@@ -399,7 +403,7 @@ def _names(text: str) -> Iterable[re.Match[str]]:
     if not ascii_fold_safe(text):
         return _NAME.finditer(text)
     f = folded(text)
-    if f.tokens is not None and all(map(str.isalnum, f.tokens)):
+    if alnum_tokens(f) is not None:
         # The words are the text's runs of letters and digits, and the first word of
         # every cue is one of them, followed by a space, "'" or ":".
         starts = list(compress(f.starts, map(_NAME_CUE_WORDS.__contains__, f.norms)))

@@ -19,7 +19,7 @@ import phonenumbers
 
 from classifier.exceptions import ExtractionInputError
 from classifier.extract._numbering import UNDECIDED, fast_e164
-from classifier.text import folded
+from classifier.text import alnum_tokens, folded
 
 __all__ = ["PhoneMatch", "find_phones", "unique_e164"]
 
@@ -295,7 +295,8 @@ def _clusters(per_word: list[tuple[_Template, ...]]) -> list[list[int]]:
                 out.append(cluster)
             cluster, digits = [], 0
         cluster.append(i)
-        digits += sum(len(t[2]) for t in per_word[i])
+        for t in per_word[i]:
+            digits += len(t[2])
     if digits >= 7:
         out.append(cluster)
     return out
@@ -309,8 +310,9 @@ def _alnum_words(text: str) -> tuple[Sequence[str], Sequence[int]]:
     run of letters and digits, as ``_ALNUM`` finds.
     """
     f = folded(text)
-    if f.tokens is not None and all(map(str.isalnum, f.tokens)) and "\U0001f51f" not in text:
-        return f.tokens, f.starts
+    toks = alnum_tokens(f)
+    if toks is not None and "\U0001f51f" not in text:
+        return toks, f.starts
     ms = list(_ALNUM.finditer(text))
     return list(map(_GROUP, ms)), list(map(re.Match.start, ms))
 
