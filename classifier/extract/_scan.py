@@ -16,6 +16,7 @@ from functools import lru_cache
 __all__ = [
     "ascii_fold_safe",
     "back_limits",
+    "digit_runs",
     "finditer_at",
     "keyword_starts",
     "lowered",
@@ -73,6 +74,21 @@ def finditer_at(
         if m is not None:
             yield m
             end = m.end()
+
+
+_DIGIT_RUN = re.compile(r"\d\d+")
+
+
+@lru_cache(maxsize=32)
+def digit_runs(text: str) -> tuple[tuple[int, int], ...]:
+    """Spans of the runs of two digits or more in ``text``, remembered for the last few texts.
+
+    Examples
+    --------
+    >>> digit_runs("Bel 06-12345678, 1 uur")
+    ((4, 6), (7, 15))
+    """
+    return tuple(map(re.Match.span, _DIGIT_RUN.finditer(text)))
 
 
 @lru_cache(maxsize=32)

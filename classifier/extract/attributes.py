@@ -11,6 +11,7 @@ from itertools import compress
 from classifier.extract._scan import (
     ascii_fold_safe,
     back_limits,
+    digit_runs,
     finditer_at,
     keyword_starts,
     lowered,
@@ -206,7 +207,6 @@ def find_prices(text: str) -> list[PriceMatch]:
 _SHARED_UNIT_GAP = re.compile(r"[\s/|,;]{1,4}")
 # Where a _PRICE match can start: the amount (a run of 2+ digits), a currency, or a duration
 # word shortly before an amount (its first letters, case-insensitively, at a word start).
-_RUN2 = re.compile(r"\d\d+")
 _CURRENCY_STARTS = (
     "€", "$", "£", "eur", "usd", "dollar", "gbp", "rose", "rozen", "rosas", "donation",
     "bloemen", "flower", "kisses", "zł", "pln",
@@ -215,7 +215,6 @@ _CURRENCY_STARTS = (
 # checks the character before it, as (?<![\w/]) would.)
 _DURATION_START = re.compile(r"[hqkfaeonuéHQKFAEONUÉ\u212a\d½](?<![\w/].)")
 _START = re.Match.start
-_SPAN = re.Match.span
 
 
 def _reversed_alternation(words: str) -> str:
@@ -249,7 +248,7 @@ _WORD_START = re.compile(r"\w(?<!\w.)")
 
 def _prices(text: str) -> Iterable[re.Match[str]]:
     """``_PRICE.finditer(text)``, trying only where a price can start."""
-    spans = list(map(_SPAN, _RUN2.finditer(text)))
+    spans = digit_runs(text)
     if not spans:
         return ()  # every price has an amount of two digits or more
     if not ascii_fold_safe(text):
@@ -316,9 +315,8 @@ _AGE = re.compile(
 )  # fmt: skip
 
 
-# Where an _AGE match can start: its two digits, " - " before them, a cue word shortly
-# before them (lower-cased text), or a name before "(dd)".
-_RUN_OF_TWO = re.compile(r"\d(?<!\d\d)\d(?!\d)")  # (?<!\d)\d\d(?!\d), digit first for speed
+# Where an _AGE match can start: its two digits (a run of exactly two), " - " before them,
+# a cue word shortly before them (lower-cased text), or a name before "(dd)".
 # (No cue can start inside another one, so non-overlapping matches find them all.)
 _AGE_CUE = re.compile(
     r"a(?<!\w.)(?:ge|lter)|l(?<!\w.)eeftijd|e(?<!\w.)dad|â(?<!\w.)ge|i(?<!\w.)(?:k\s|\s|'?m)"
@@ -331,7 +329,7 @@ _DASH_BEFORE = re.compile(r"\s-\s")
 
 def _age_matches(text: str) -> Iterable[re.Match[str]]:
     """``_AGE.finditer(text)``, trying only where an age can start."""
-    runs = list(map(_START, _RUN_OF_TWO.finditer(text)))
+    runs = [a for a, b in digit_runs(text) if b - a == 2]
     if not runs:
         return ()  # every age is a run of exactly two digits
     if not ascii_fold_safe(text):

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 
-from classifier.extract._scan import ascii_fold_safe, finditer_at, lowered
+from classifier.extract._scan import ascii_fold_safe, finditer_at, keyword_starts, lowered
 from classifier.extract.phones import find_phones
 
 __all__ = ["ContactMatch", "find_emails", "find_handles", "find_urls"]
@@ -148,10 +148,14 @@ def _at_words(text: str) -> list[int]:
     Each starts with the space just before an "at", or with the bracket before it
     and the spaces between; only those places are tried.
     """
+    if ascii_fold_safe(text):
+        cores = keyword_starts(lowered(text), ("at", "@", "apenstaartje"))
+    else:
+        cores = [m.start() for m in _AT_CORE.finditer(text)]
     found = set()
     isspace = str.isspace
-    for m in _AT_CORE.finditer(text):
-        q = p = m.start()
+    for q in cores:
+        p = q
         if q and isspace(text[q - 1]):
             found.add(q - 1)
             p = q - 1
