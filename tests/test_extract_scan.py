@@ -188,6 +188,7 @@ def test_written_out_at_words_are_every_at_find_match(text):
 def test_gates_never_hide_a_match(text):
     if contacts._URL.search(text):
         assert contacts._URL_GATE.search(text)
+    assert contacts._url_gate(text) == bool(contacts._URL_GATE.search(text))
     if contacts._LINK_HANDLE.search(text):
         assert contacts._LINK_GATE.search(text)
     if contacts._EMAIL_OBF.search(text):

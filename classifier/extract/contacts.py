@@ -195,6 +195,17 @@ def _obfuscated_emails(text: str, at_words: list[int]) -> Iterator[re.Match[str]
     return finditer_at(_EMAIL_OBF, text, sorted(set(_user_starts(text, ends))))
 
 
+def _url_gate(text: str) -> bool:
+    """``_URL_GATE.search(text)``, tried only at each "." and ":"."""
+    for sep in ".:":
+        i = text.find(sep)
+        while i != -1:
+            if _URL_GATE.match(text, i):
+                return True
+            i = text.find(sep, i + 1)
+    return False
+
+
 def find_urls(text: str) -> list[ContactMatch]:
     """Links and bare domain names (``www.x.nl``, ``lisa-escort.com/agenda``).
 
@@ -204,7 +215,7 @@ def find_urls(text: str) -> list[ContactMatch]:
     ['https://t.me/lisa_nl', 'www.Lisa.nl']
     """
     out: list[ContactMatch] = []
-    if not _URL_GATE.search(text):
+    if not _url_gate(text):
         return out
     for m in _URL.finditer(text):
         value = m.group().rstrip(_URL_TRAIL)

@@ -400,8 +400,11 @@ def _possible(number: str, region: str) -> bool:
     if number.startswith(("+", "00")):
         return 8 <= len(number.lstrip("+")) - (2 if number.startswith("00") else 0) <= 15
     cc, prefix_required, lengths = _region_info(region)
-    if number.startswith("0") and prefix_required:
-        return len(number) - 1 in lengths
+    if prefix_required:
+        if number.startswith("0"):
+            return len(number) - 1 in lengths
+        if not (number.startswith(cc) and len(number) >= 10):
+            return False  # _validate takes it only with its country code
     if number.startswith(cc) and len(number) - len(cc) in lengths:
         return True
     return len(number) in lengths
