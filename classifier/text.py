@@ -28,7 +28,8 @@ __all__ = [
 ]
 
 # A word: letters/digits, allowing leet symbols inside it (``b@rely``, ``fr3$h``).
-_WORD = re.compile(r"\w+(?:[@$!|]+\w+)*")
+# (Possessive: \w and the leet symbols are disjoint, so nothing is given back anyway.)
+_WORD = re.compile(r"\w++(?:[@$!|]++\w++)*+")
 _LEET = str.maketrans(
     {
         "0": "o",

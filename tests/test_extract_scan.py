@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from classifier import text as text_module
 from classifier.extract import _scan, attributes, contacts, gazetteer
 from classifier.indicators.matcher import IndicatorMatcher
 from classifier.text import PhraseIndex, folded
@@ -263,3 +264,17 @@ phrase_text = st.lists(
 def test_phrase_index_equals_a_scan_of_every_word(text):
     for index in (*_INDICATORS._index.values(), gazetteer._places()[0], gazetteer._ORIGIN_INDEX):
         assert index.find(folded(text)) == _plain_phrase_find(index, text)
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.sampled_from(["a", "Z", "1", "_", "@", "$", "!", "|", " ", "é", "\u0663", "-", "x!y"]),
+        max_size=30,
+    ).map("".join)
+)
+def test_possessive_word_pattern_splits_like_the_plain_one(text):
+    plain = re.compile(r"\w+(?:[@$!|]+\w+)*")
+    assert [m.span() for m in text_module._WORD.finditer(text)] == [
+        m.span() for m in plain.finditer(text)
+    ]
