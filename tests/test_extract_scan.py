@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from classifier import text as text_module
-from classifier.extract import _scan, attributes, contacts, gazetteer
+from classifier.extract import _scan, attributes, contacts, gazetteer, phones
 from classifier.indicators.matcher import IndicatorMatcher
 from classifier.text import PhraseIndex, folded
 
@@ -277,4 +277,20 @@ def test_possessive_word_pattern_splits_like_the_plain_one(text):
     plain = re.compile(r"\w+(?:[@$!|]+\w+)*")
     assert [m.span() for m in text_module._WORD.finditer(text)] == [
         m.span() for m in plain.finditer(text)
+    ]
+
+
+_SLOW_ATOM = rf"(?>{phones._COMPOUND}|{phones._WORD_ALT}|{phones._DIG}|(?-i:[OoIl]))"
+_SLOW_TOKEN = re.compile(
+    rf"(?:(?<={phones._LETTER})(?={phones._DIG})|(?<!{phones._LETTER})){_SLOW_ATOM}++", re.I
+)
+NUMBER_PIECES = [*"0123456789", "0ne", "0NE", "3ight", "3én", "3leven", "3lf", "elf", "z3r0",
+                 "S1X", "oh", "O", "l", "twenty", "vierendertig", "nul", "lisa", "x", "n3"]  # fmt: skip
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(NUMBER_PIECES), min_size=1, max_size=8).map("".join))
+def test_plain_digit_shortcut_reads_numeric_tokens_as_before(word):
+    assert [m.group() for m in phones._TOKEN.finditer(word)] == [
+        m.group() for m in _SLOW_TOKEN.finditer(word)
     ]

@@ -105,7 +105,26 @@ _DIG = rf"[\d{_EXTRA_DIGITS}]"
 _COMPOUND = rf"(?:{'|'.join(_NL_UNITS)})(?:en|ën)(?:{'|'.join(_NL_TENS)})"
 _WORD_ALT = "|".join(_leet_pattern(w) for w in sorted(_WORDS, key=len, reverse=True))
 # Look-alike letters are case-sensitive: O/o for 0, I/l for 1 (not i or L).
-_ATOM = rf"(?>{_COMPOUND}|{_WORD_ALT}|{_DIG}|(?-i:[OoIl]))"
+
+
+def _plain_digit() -> str:
+    """An ASCII digit that starts no number word here (leetspeak reads 0 as o in "0ne").
+
+    Tried before the long word alternation, which could only have matched it as a digit.
+    """
+    alts = []
+    for d in "0123456789":
+        rests = []
+        for w in _WORDS:
+            chars = [_LEET_CLASS.get(c, re.escape(c)) if len(w) >= 3 else re.escape(c) for c in w]
+            if re.fullmatch(chars[0], d, re.IGNORECASE):
+                rests.append("".join(chars[1:]))
+        alts.append(d + (f"(?!{'|'.join(rests)})" if rests else ""))
+    return "(?:" + "|".join(alts) + ")"
+
+
+_PLAIN_DIGIT = _plain_digit()
+_ATOM = rf"(?>{_PLAIN_DIGIT}|{_COMPOUND}|{_WORD_ALT}|{_DIG}|(?-i:[OoIl]))"
 _LETTER = r"[^\W\d_]"
 # A numeric token: a word made of atoms only, or digits glued after letters ("Rachel567").
 # Possessive, and the "no letter after it" rule is checked in Python: the scan stays linear.
@@ -114,7 +133,8 @@ _FULL = re.compile(rf"{_ATOM}++", re.IGNORECASE)
 # Alphanumeric words; numeric tokens are looked for inside them only (a fast first pass).
 _ALNUM = re.compile(r"[^\W_]+|\U0001f51f")
 _ATOM_RE = re.compile(
-    rf"(?P<compound>{_COMPOUND})|(?P<word>{_WORD_ALT})|(?P<dig>{_DIG})|(?P<look>(?-i:[OoIl]))",
+    rf"(?P<plain>{_PLAIN_DIGIT})|(?P<compound>{_COMPOUND})|(?P<word>{_WORD_ALT})"
+    rf"|(?P<dig>{_DIG})|(?P<look>(?-i:[OoIl]))",
     re.IGNORECASE,
 )
 _LETTER_RE = re.compile(_LETTER)
@@ -151,9 +171,12 @@ def _digit_value(ch: str) -> str:
     return str(unicodedata.digit(ch))
 
 
+_KINDS = {"plain": "dig", "compound": "compound", "word": "word", "dig": "dig", "look": "look"}
+
+
 def _atoms(tok: str) -> list[tuple[str, str, int]]:
     """(kind, text, end offset) of each atom of a numeric token."""
-    return [(m.lastgroup or "", m.group(), m.end()) for m in _ATOM_RE.finditer(tok)]
+    return [(_KINDS[m.lastgroup], m.group(), m.end()) for m in _ATOM_RE.finditer(tok)]
 
 
 def _read_atoms(atoms: list[tuple[str, str, int]]) -> tuple[str, bool, bool, bool]:
