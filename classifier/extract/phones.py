@@ -176,7 +176,8 @@ _KINDS = {"plain": "dig", "compound": "compound", "word": "word", "dig": "dig", 
 
 def _atoms(tok: str) -> list[tuple[str, str, int]]:
     """(kind, text, end offset) of each atom of a numeric token."""
-    return [(_KINDS[m.lastgroup], m.group(), m.end()) for m in _ATOM_RE.finditer(tok)]
+    # Every alternative of _ATOM_RE is a named group, so lastgroup is never None.
+    return [(_KINDS[m.lastgroup or "dig"], m.group(), m.end()) for m in _ATOM_RE.finditer(tok)]
 
 
 def _read_atoms(atoms: list[tuple[str, str, int]]) -> tuple[str, bool, bool, bool]:
