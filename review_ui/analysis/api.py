@@ -20,11 +20,10 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from index import SearchQuery
 from review_ui.accounts import audit
 from review_ui.accounts.roles import has_capability
 from review_ui.analysis.exceptions import LookupInputError
-from review_ui.analysis.forms import FACETS, SearchForm
+from review_ui.analysis.forms import SearchForm
 from review_ui.analysis.lookups import lookup_identifier, lookup_photo
 from review_ui.analysis.models import ApiToken, hash_token
 from review_ui.analysis.network import cluster_view, personas_per_phone
@@ -126,17 +125,7 @@ def search(request):
     filters = form.store_filters()
     after = _uncursor(request.GET.get("after"))
     size = _size(request)
-    result = get_store().search(
-        SearchQuery(
-            text=form.cleaned_data.get("q") or None,
-            filters=filters,
-            sort=form.sort_field(),
-            size=size,
-            search_after=after,
-            facets=[facet for facet, _f in FACETS.values()] + ["risk_band"],
-            histogram="day",
-        )
-    )
+    result = get_store().search(form.store_query(size, after))
     audit.record(
         request,
         "search",

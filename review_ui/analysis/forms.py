@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from index import SearchQuery
 from index.contract import REVIEW_STATUSES
 
 #: Search facets: form field -> (store facet, store filter).
@@ -130,6 +131,19 @@ class SearchForm(forms.Form):
         if not sort:
             sort = "relevance" if self.cleaned_data.get("q") else "risk"
         return sort
+
+    def store_query(self, size: int, search_after: list[Any] | None = None) -> SearchQuery:
+        """The ad store query of a valid form: text, filters, sort, every facet
+        of the search page and a per-day histogram."""
+        return SearchQuery(
+            text=self.cleaned_data.get("q") or None,
+            filters=self.store_filters(),
+            sort=self.sort_field(),
+            size=size,
+            search_after=search_after,
+            facets=[facet for facet, _label in FACETS.values()] + ["risk_band"],
+            histogram="day",
+        )
 
 
 class LookupForm(forms.Form):

@@ -134,17 +134,7 @@ def search(request):
     filters = form.store_filters()
     text = form.cleaned_data.get("q") or None
     after = _load(request.GET.get("after"), "analysis-search")
-    result = get_store().search(
-        SearchQuery(
-            text=text,
-            filters=filters,
-            sort=form.sort_field(),
-            size=PAGE_SIZE,
-            search_after=after,
-            facets=[f for f, _x in FACETS.values()] + ["risk_band"],
-            histogram="day",
-        )
-    )
+    result = get_store().search(form.store_query(PAGE_SIZE, after))
     audit.record(
         request,
         "search",
