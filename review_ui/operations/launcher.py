@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from crawler import runner
 from review_ui.operations.choices import RETRY_STATES, RunState
 from review_ui.operations.models import CrawlRun, Source
 
@@ -48,18 +49,19 @@ def _command(setting: str, default: list[str]) -> list[str]:
 
 
 def crawl_command(source: Source, run: CrawlRun, profile_file: Path | None) -> list[str]:
-    """The command line of the crawl: the runner's documented CLI."""
-    cmd = _command("ADSCAN_SCHEDULER_CRAWL_COMMAND", [sys.executable, "-m", "crawler.runner"])
-    cmd += ["--profile", str(profile_file)] if profile_file else ["--source", source.name]
-    if source.base_url:
-        cmd += ["--base-url", source.base_url]
-    cmd += [
-        "--store-url", str(settings.ADSCAN_INDEX_URL),
-        "--archive-dir", str(settings.ADSCAN_ARCHIVE_DIR),
-        "--image-dir", str(settings.ADSCAN_IMAGE_DIR),
-        "--run-id", run.run_id,
-    ]  # fmt: skip
-    return cmd
+    """The command line of the crawl: the runner's documented CLI (its program
+    replaced by ``ADSCAN_SCHEDULER_CRAWL_COMMAND`` when that is set)."""
+    cmd = runner.crawl_command(
+        profile=profile_file,
+        source=None if profile_file else source.name,
+        base_url=source.base_url or None,
+        store_url=str(settings.ADSCAN_INDEX_URL),
+        archive_dir=settings.ADSCAN_ARCHIVE_DIR,
+        image_dir=settings.ADSCAN_IMAGE_DIR,
+        run_id=run.run_id,
+    )
+    default_program = [sys.executable, "-m", "crawler.runner"]
+    return _command("ADSCAN_SCHEDULER_CRAWL_COMMAND", default_program) + cmd[len(default_program) :]
 
 
 def crawl_environment(source: Source) -> dict[str, str]:
