@@ -101,11 +101,26 @@ class SearchQuery:
 
 @dataclass
 class SearchResult:
+    """One page of a search, with the total, facets and histogram of the whole match set.
+
+    Like Elasticsearch's ``hits.total.relation``, ``total_relation`` says whether
+    ``total`` is exact (``"eq"``) or a lower bound (``"gte"``: at least that many
+    ads match; a backend may stop counting a very large filtered match set).
+    ``estimated`` is true when the facet and histogram counts were counted over a
+    sample and scaled (estimates, not exact counts). ``relevance_blocks`` is true
+    when a relevance sort over a very large match set ranked newer ads first in
+    blocks and by relevance within each block (see the backend's documentation);
+    pages still visit every match exactly once.
+    """
+
     hits: list[dict[str, Any]]
     total: int
     next_after: list[Any] | None
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     histogram: list[tuple[str, int]] = field(default_factory=list)
+    total_relation: str = "eq"  # "eq" | "gte"
+    estimated: bool = False
+    relevance_blocks: bool = False
 
 
 class AdStore(abc.ABC):

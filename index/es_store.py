@@ -789,12 +789,15 @@ class ElasticsearchAdStore(AdStore):
                 for b in aggregations.get("histogram", {}).get("buckets", [])
                 if b["doc_count"]
             ]
+        total = resp["hits"]["total"]
         return SearchResult(
             hits=hits,
-            total=int(resp["hits"]["total"]["value"]),
+            total=int(total["value"]),
             next_after=list(raw[-1]["sort"]) if more and raw else None,
             facets=facets,
             histogram=histogram,
+            # "gte" when the cluster stopped counting (track_total_hits bounded).
+            total_relation="gte" if total.get("relation") == "gte" else "eq",
         )
 
     @_guard

@@ -74,6 +74,14 @@ CUBE_FILTERS = (
 #: systematic sample of about this many ads and scaled to the total (estimates),
 #: unless ``ad_cube`` answers them exactly. Totals and pages stay exact.
 FACET_SAMPLE = 10_000
+#: A text search with filters counts its matches exactly up to this many, and
+#: reports ``total_relation="gte"`` beyond (Elasticsearch's track_total_hits).
+TRACK_TOTAL = 10_000
+#: A relevance sort over more matches than this ranks them in blocks of about
+#: this many matches, newest first (see ``SqliteSearch._relevance_blocks``).
+RANK_BLOCK = 10_000
+#: The most rowids one step of a sort-index walk asks the full-text index about.
+WALK_CHUNK_MAX = 4096
 #: A pseudo-random function of a rowid: samples pick rows by it, so rows that
 #: repeat with some period (a crawler alternating sources) cannot alias a stride.
 SAMPLE_HASH = "(({} * 2654435761) % 4294967291)"
@@ -231,35 +239,32 @@ class SqliteSearch:
         fts = fts if sort == "relevance" else fts.replace("-bm25(ads_fts, 2.0, 1.0)", "NULL")
         copy = f"INSERT INTO temp.search_rows(rid, score, {', '.join(ROW_COLUMNS)}) SELECT a.rid,"
         copy_cols = ", ".join(f"a.{c}" for c in ROW_COLUMNS)
+        relation = "eq"
+        matched = 0
         # 1. The total, and the matching rows themselves when they are few.
         if match:
             (matched,) = conn.execute(
                 "SELECT count(*) FROM ads_fts WHERE ads_fts MATCH ?", [match]
             ).fetchone()
             exact = matched <= FACET_SAMPLE
+            total = matched
             if not exact and where:
-                # Filters may leave few of many matches: copy up to the limit first
-                # (it stops early when they leave many), count in full only then.
-                conn.execute(
-                    f"{copy} {score}, {copy_cols} FROM {fts} WHERE {where_sql} LIMIT ?",
-                    [match, *params, FACET_SAMPLE + 1],
-                )
-                (copied,) = conn.execute("SELECT count(*) FROM temp.search_rows").fetchone()
-                exact = copied <= FACET_SAMPLE
-                if not exact:
-                    conn.execute("DELETE FROM temp.search_rows")
-                    total = conn.execute(
-                        "SELECT count(*) FROM (SELECT rowid AS frid FROM ads_fts WHERE"
-                        f" ads_fts MATCH ?) f CROSS JOIN ad_meta a ON a.rid = f.frid WHERE {where_sql}",
-                        [match, *params],
-                    ).fetchone()[0]
-            elif exact:
+                # Filters may leave few of many matches: count them up to a bound
+                # (it stops early when they leave many), like Elasticsearch's
+                # track_total_hits; beyond the bound the total is a lower bound.
+                (total,) = conn.execute(
+                    "SELECT count(*) FROM (SELECT 1 FROM (SELECT rowid AS frid FROM ads_fts"
+                    " WHERE ads_fts MATCH ?) f CROSS JOIN ad_meta a ON a.rid = f.frid"
+                    f" WHERE {where_sql} LIMIT ?)",
+                    [match, *params, TRACK_TOTAL + 1],
+                ).fetchone()
+                exact = total <= FACET_SAMPLE
+                if total > TRACK_TOTAL:
+                    total, relation = TRACK_TOTAL, "gte"
+            if exact:
                 conn.execute(
                     f"{copy} {score}, {copy_cols} FROM {fts} WHERE {where_sql}", [match, *params]
                 )
-            else:
-                total = matched
-            if exact:
                 total = conn.execute("SELECT count(*) FROM temp.search_rows").fetchone()[0]
             from_rows = exact
         else:
@@ -278,41 +283,37 @@ class SqliteSearch:
         # 2. The page, by keyset.
         size = max(0, int(query.size))
         expr = SORT_EXPR[sort]
-        op, direction = ("<", "DESC") if query.descending else (">", "ASC")
-        if match and sort == "relevance" and not from_rows:
-            expr = "f.score"
-        page_where = list(where)
-        page_params: list[Any] = list(params)
-        if from_rows:
-            page_where, page_params = [], []
-        if query.search_after:
-            # Spelled out (not a row value) so the sort index can seek to the spot.
-            page_where.append(f"{expr} {op}= ? AND ({expr} {op} ? OR a.ad_id {op} ?)")
-            key, last_id = query.search_after[:2]
-            page_params.extend([key, key, last_id])
-        cond = " AND ".join(page_where) or "1"
-        order = f"ORDER BY sort_key {direction}, a.ad_id {direction} LIMIT ?"
-        # With more than FACET_SAMPLE hits, at least one ad in (ads / FACET_SAMPLE)
-        # is a hit, so walking the sort index finds a page quickly; the planner
-        # cannot know that and would rather sort every hit.
-        walk = "" if exact else f"INDEXED BY {SORT_INDEX[sort]}" if sort in SORT_INDEX else ""
-        if from_rows:
-            sql = f"SELECT a.rid, a.ad_id, {expr} AS sort_key FROM temp.search_rows a WHERE {cond} {order}"
-            args: list[Any] = [*page_params, size + 1]
-        elif match and sort == "relevance":
-            sql = f"SELECT a.rid, a.ad_id, f.score AS sort_key FROM {fts} WHERE {cond} {order}"
-            args = [match, *page_params, size + 1]
-        elif match:
-            sql = (
-                f"SELECT a.rid, a.ad_id, {expr} AS sort_key FROM ad_meta a {walk} WHERE {cond}"
-                " AND EXISTS (SELECT 1 FROM ads_fts WHERE ads_fts MATCH ? AND ads_fts.rowid = a.rid)"
-                f" {order}"
+        blocks = False
+        after = list(query.search_after or [])
+        if not total:
+            keys: list[Any] = []
+        elif from_rows:
+            keys = self._page(
+                conn, "temp.search_rows a", expr, [], [], after, query.descending, size + 1
             )
-            args = [*page_params, match, size + 1]
+        elif match and sort == "relevance":
+            blocks = len(after) == 4 or (len(after) != 2 and matched > RANK_BLOCK)
+            if blocks:
+                keys = self._relevance_blocks(
+                    conn, match, where, params, after, query.descending, size + 1, matched
+                )
+            else:
+                keys = self._page(
+                    conn, f"{fts.replace(' AS score', ' AS sort_key')}", "f.sort_key",
+                    where, params, after, query.descending, size + 1, [match],
+                )  # fmt: skip
+        elif match:
+            keys = self._walk(
+                conn, match, sort, where, params, after, query.descending, size + 1, matched
+            )
         else:
-            sql = f"SELECT a.rid, a.ad_id, {expr} AS sort_key FROM ad_meta a {walk} WHERE {cond} {order}"
-            args = [*page_params, size + 1]
-        keys = conn.execute(sql, args).fetchall() if total else []
+            # With more than FACET_SAMPLE hits, at least one ad in (ads / FACET_SAMPLE)
+            # is a hit, so walking the sort index finds a page quickly; the planner
+            # cannot know that and would rather sort every hit.
+            walk = "" if exact else f"INDEXED BY {SORT_INDEX[sort]}" if sort in SORT_INDEX else ""
+            keys = self._page(
+                conn, f"ad_meta a {walk}", expr, where, params, after, query.descending, size + 1
+            )
         more = len(keys) > size
         keys = keys[:size]
         docs: dict[int, sqlite3.Row] = {}
@@ -323,17 +324,21 @@ class SqliteSearch:
                 r["rid"]: r for r in conn.execute(f"SELECT * FROM ads WHERE rid IN ({marks})", rids)
             }
         hits = []
-        for rid, _, sort_key in keys:
-            hit = row_doc(docs[rid], exclude=HIT_EXCLUDED_FIELDS)
+        for key in keys:
+            hit = row_doc(docs[key[0]], exclude=HIT_EXCLUDED_FIELDS)
             if match:
-                hit["score"] = sort_key if sort == "relevance" else None
+                hit["score"] = key[2] if sort == "relevance" else None
             hits.append(hit)
-        next_after = [keys[-1][2], keys[-1][1]] if more and keys else None
+        next_after = None
+        if more and keys:
+            next_after = [keys[-1][2], keys[-1][1], *keys[-1][3:]]
 
         # 3. Facets and histogram: exact rows, the cube, or a scaled sample.
         scale = 1.0
+        estimated = False
         rows_facets = [f for f in query.facets if cube is None]
-        if not exact and (query.histogram or rows_facets):
+        if not from_rows and (query.histogram or rows_facets):
+            estimated = True
             # A text search samples its matches (filters then thin the sample);
             # a text-free one samples the ads that pass the filters.
             stride = math.ceil((matched if match else total) / FACET_SAMPLE)
@@ -354,7 +359,10 @@ class SqliteSearch:
                     [stride, stride, stride, top or 0, stride, *params],
                 )
             (sampled,) = conn.execute("SELECT count(*) FROM temp.search_rows").fetchone()
-            scale = total / sampled if sampled else 0.0
+            if relation == "eq":  # a ratio to the exact total: the estimates add up to it
+                scale = total / sampled if sampled else 0.0
+            else:  # each sampled match stands for about ``stride`` matches
+                scale = float(stride)
         facets: dict[str, list[tuple[str, int]]] = {}
         for facet in query.facets:
             if cube is not None:
@@ -370,15 +378,16 @@ class SqliteSearch:
                     values = values if isinstance(values, list) else [values]
                     for cat in {str(c) for c in values if c is not None}:
                         tally[cat] = tally.get(cat, 0) + n
-                top = sorted(tally.items(), key=lambda item: (-item[1], item[0]))
-                facets[facet] = [(v, _scaled(n, scale)) for v, n in top[: int(query.facet_size)]]
+                top_cats = sorted(tally.items(), key=lambda item: (-item[1], item[0]))
+                facets[facet] = [
+                    (v, _scaled(n, scale)) for v, n in top_cats[: int(query.facet_size)]
+                ]
                 continue
-            else:
-                col = FACET_COLUMNS[facet]
-                sql = (
-                    f"SELECT {col} AS v, count(*) AS n FROM temp.search_rows a"
-                    f" WHERE {col} IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT ?"
-                )
+            col = FACET_COLUMNS[facet]
+            sql = (
+                f"SELECT {col} AS v, count(*) AS n FROM temp.search_rows a"
+                f" WHERE {col} IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT ?"
+            )
             facets[facet] = [
                 (r[0], _scaled(r[1], scale)) for r in conn.execute(sql, [int(query.facet_size)])
             ]
@@ -393,8 +402,133 @@ class SqliteSearch:
                 counts[key] = counts.get(key, 0) + n
             histogram = [(key, _scaled(n, scale)) for key, n in sorted(counts.items())]
         return SearchResult(
-            hits=hits, total=total, next_after=next_after, facets=facets, histogram=histogram
+            hits=hits,
+            total=total,
+            next_after=next_after,
+            facets=facets,
+            histogram=histogram,
+            total_relation=relation,
+            estimated=estimated,
+            relevance_blocks=blocks,
         )
+
+    def _page(
+        self,
+        conn: sqlite3.Connection,
+        source: str,
+        expr: str,
+        where: list[str],
+        params: list[Any],
+        after: list[Any],
+        descending: bool,
+        limit: int,
+        leading: Sequence[Any] = (),
+    ) -> list[Any]:
+        """``limit`` keys ``(rid, ad_id, sort key)`` of ``source`` (aliased ``a``) in
+        order, after the keyset ``after``; ``leading`` are parameters that come before
+        the filters' (a MATCH in ``source``)."""
+        op, direction = ("<", "DESC") if descending else (">", "ASC")
+        cond, args = list(where), [*leading, *params]
+        if after:
+            # Spelled out (not a row value) so the sort index can seek to the spot.
+            cond.append(f"{expr} {op}= ? AND ({expr} {op} ? OR a.ad_id {op} ?)")
+            args.extend([after[0], after[0], after[1]])
+        sql = (
+            f"SELECT a.rid, a.ad_id, {expr} AS sort_key FROM {source}"
+            f" WHERE {' AND '.join(cond) or '1'}"
+            f" ORDER BY sort_key {direction}, a.ad_id {direction} LIMIT ?"
+        )
+        return conn.execute(sql, [*args, limit]).fetchall()
+
+    def _walk(
+        self,
+        conn: sqlite3.Connection,
+        match: str,
+        sort: str,
+        where: list[str],
+        params: list[Any],
+        after: list[Any],
+        descending: bool,
+        limit: int,
+        matched: int,
+    ) -> list[Any]:
+        """A page of a large match set in a stored order: walk the sort index (with
+        the filters) in chunks and keep the ads of each chunk that match the text.
+
+        Asking the full-text index about a chunk of rowids costs far less than
+        sorting every match when matches are common; chunks start at the size the
+        match density suggests and double while they find too little.
+        """
+        (top,) = conn.execute("SELECT max(rid) FROM ad_meta").fetchone()
+        density = max(matched / max(top or 1, 1), 1e-6)
+        chunk = min(WALK_CHUNK_MAX, max(64, math.ceil(limit / density * 1.5)))
+        source = f"ad_meta a INDEXED BY {SORT_INDEX[sort]}" if sort in SORT_INDEX else "ad_meta a"
+        keys: list[Any] = []
+        while len(keys) < limit:
+            rows = self._page(
+                conn, source, SORT_EXPR[sort], where, params, after, descending, chunk
+            )
+            if not rows:
+                break
+            marks = ",".join("?" * len(rows))
+            found = {
+                r[0]
+                for r in conn.execute(
+                    f"SELECT rowid FROM ads_fts WHERE ads_fts MATCH ? AND rowid IN ({marks})",
+                    [match, *(r[0] for r in rows)],
+                )
+            }
+            keys.extend(r for r in rows if r[0] in found)
+            if len(rows) < chunk:
+                break
+            after = [rows[-1][2], rows[-1][1]]
+            chunk = min(WALK_CHUNK_MAX, chunk * 2)
+        return keys[:limit]
+
+    def _relevance_blocks(
+        self,
+        conn: sqlite3.Connection,
+        match: str,
+        where: list[str],
+        params: list[Any],
+        after: list[Any],
+        descending: bool,
+        limit: int,
+        matched: int,
+    ) -> list[Any]:
+        """A relevance page of a very large match set, ranked in blocks of rowids.
+
+        bm25 of every match costs about a microsecond and a half a match, too much
+        for hundreds of thousands of them. So the matches are cut into blocks of
+        consecutive rowids holding about :data:`RANK_BLOCK` matches each, newest
+        block first (oldest first when ascending), and ranked by bm25 within a block.
+        The cursor carries the block's lowest rowid and its width, so later pages
+        keep the blocks of the first page and every match is visited exactly once.
+        Keys are ``(rid, ad_id, score, block low rowid, block width)``.
+        """
+        (top,) = conn.execute("SELECT max(rid) FROM ad_meta").fetchone()
+        top = int(top or 0)
+        if len(after) == 4:
+            lo, span = int(after[2]), int(after[3])
+        else:
+            span = max(1, math.ceil(RANK_BLOCK * (top + 1) / max(matched, 1)))
+            lo = top + 1 - span if descending else 0
+            after = []
+        keys: list[Any] = []
+        while len(keys) < limit and (lo + span > 1 if descending else lo <= top):
+            source = (
+                "(SELECT rowid AS frid, -bm25(ads_fts, 2.0, 1.0) AS sort_key FROM ads_fts"
+                " WHERE ads_fts MATCH ? AND rowid BETWEEN ? AND ?) f"
+                " CROSS JOIN ad_meta a ON a.rid = f.frid"
+            )
+            rows = self._page(
+                conn, source, "f.sort_key", where, params, after, descending,
+                limit - len(keys), [match, max(lo, 0), lo + span - 1],
+            )  # fmt: skip
+            keys.extend((*r, lo, span) for r in rows)
+            after = []
+            lo = lo - span if descending else lo + span
+        return keys
 
     def _cube_where(self, filters: dict[str, Any]) -> tuple[str, list[Any]] | None:
         """The ``ad_cube`` condition for ``filters``, or ``None`` when it cannot answer them."""
