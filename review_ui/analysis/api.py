@@ -141,6 +141,8 @@ def search(request):
     return JsonResponse(
         {
             "total": result.total,
+            "total_relation": result.total_relation,  # "gte": at least ``total`` match
+            "estimated": result.estimated,  # facets and histogram from a sample
             "hits": result.hits,
             "next": _cursor(result.next_after) if len(result.hits) == size else None,
             "facets": {k: [[v, n] for v, n in vals] for k, vals in result.facets.items()},

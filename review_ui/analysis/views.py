@@ -159,6 +159,9 @@ def search(request):
         {
             "hits": hits,
             "total": result.total,
+            # "gte": at least ``total`` ads match; estimated: facets/histogram sampled
+            "total_relation": result.total_relation,
+            "estimated": result.estimated,
             "facet_groups": _facet_groups(form, result.facets, request.GET),
             "histogram": [{"x": d, "n": n} for d, n in result.histogram],
             "next_cursor": _dump(result.next_after, "analysis-search")
