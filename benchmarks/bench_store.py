@@ -20,7 +20,7 @@ from typing import Any
 
 from index import SearchQuery, make_ad_id, open_store
 from index.contract import AdStore
-from index.sqlite_search import FACET_SAMPLE
+from index.sqlite_search import FACET_SAMPLE, RANK_BLOCK, TRACK_TOTAL
 
 CITIES = ["Amsterdam", "Rotterdam", "Den Haag", "Utrecht", "Eindhoven", "Groningen", "Tilburg",
           "Almere", "Breda", "Nijmegen", "Haarlem", "Arnhem", "Zwolle", "Leiden", "Harderwijk"]  # fmt: skip
@@ -255,8 +255,13 @@ def section() -> str:
             "flagged-and-open queue, first and second page (search_after); queue+city = queue",
             "filtered by city with two facets; search = full text with 4 facets and a weekly",
             "histogram; lookup = one phone. Targets (SQLite, 1M): queue and search p95 <= 100 ms,",
-            "phone lookup < 5 ms, bulk >= 5,000 ads/s. SQLite counts facets and the histogram over",
-            f"a sample of about {FACET_SAMPLE:,} ads when more match (totals and pages stay exact).",
+            f"phone lookup < 5 ms, bulk >= 5,000 ads/s. When more than {FACET_SAMPLE:,} ads match,",
+            "SQLite counts facets and the histogram over a sample of about that many and scales",
+            "them (`SearchResult.estimated`); a text search with filters counts its total exactly",
+            f'up to {TRACK_TOTAL:,} and reports a lower bound beyond (`total_relation` "gte", as',
+            "Elasticsearch's track_total_hits); a relevance sort over more than",
+            f"{RANK_BLOCK:,} matches ranks them in blocks of about that many, newest block first",
+            "(`relevance_blocks`). Pages are exact and visit every match once.",
             "",
             "| backend | ads | write ads/s | enrich ads/s | queue | queue+city+facets | search+facets | phone lookup |",
             "|---|---:|---:|---:|---:|---:|---:|---:|",
