@@ -4,13 +4,20 @@
 and facet columns (kept by triggers) so searches never read the bulky rows;
 ``ad_cube`` / ``ad_cube_cat`` count ads per combination of keyword values (also
 kept by triggers) so the review queue's totals and facets cost no scan.
+
+Bulk writes of new ads are bounded by the B-trees keyed by the (random) ad id:
+each such insert dirties one page that the commit writes to the WAL. So the
+current version of an ad lives only in ``ads`` (``ad_versions`` holds the
+superseded ones, copied there when the text changes) and ``ad_keys`` has no
+index by ad id (old keys are found from the ad's own columns and deleted by
+primary key).
 """
 
 from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Scalar columns of ``ads`` (besides the internal ``rid``, ``claimed_*``).
 SCALAR_COLUMNS = (
@@ -107,7 +114,8 @@ CREATE TABLE IF NOT EXISTS ads (
     ad_type TEXT, risk REAL, risk_band TEXT NOT NULL DEFAULT 'unknown',
     flagged INTEGER NOT NULL DEFAULT 0, processed_at TEXT,
     claimed_by TEXT, claimed_until REAL,
-    {", ".join(f"{c} TEXT" for c in JSON_COLUMNS)}
+    {", ".join(f"{c} TEXT" for c in JSON_COLUMNS)},
+    version_at TEXT
 );
 CREATE INDEX IF NOT EXISTS ads_pending ON ads(claimed_until, last_seen) WHERE processing = 'pending';
 CREATE INDEX IF NOT EXISTS ads_source ON ads(source, crawl_status);
@@ -116,8 +124,8 @@ CREATE TABLE IF NOT EXISTS ad_keys (
     kind TEXT NOT NULL, key TEXT NOT NULL, ad_id TEXT NOT NULL,
     PRIMARY KEY (kind, key, ad_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS ad_keys_ad ON ad_keys(ad_id, kind, key);
--- Bulky rows are appended in rowid order; only the narrow key is random.
+-- Superseded versions only (the current one is the ads row); bulky rows are
+-- appended in rowid order, only the narrow key is random.
 CREATE TABLE IF NOT EXISTS ad_versions (
     vid INTEGER PRIMARY KEY,
     ad_id TEXT NOT NULL, version INTEGER NOT NULL, content_hash TEXT NOT NULL,
@@ -303,6 +311,16 @@ DROP TABLE ad_versions_v1;
 """
 
 
+#: Schema 2 kept every version (the current one too) in ``ad_versions`` and
+#: indexed ``ad_keys`` by ad id; both cost a random page per ad in bulk writes.
+MIGRATE_V3 = """
+UPDATE ads SET version_at = (SELECT v.observed_at FROM ad_versions v
+    WHERE v.ad_id = ads.ad_id AND v.version = ads.version);
+DELETE FROM ad_versions WHERE (ad_id, version) IN (SELECT ad_id, version FROM ads);
+DROP INDEX IF EXISTS ad_keys_ad;
+"""
+
+
 def create_schema(conn: sqlite3.Connection) -> None:
     """Create the schema, or migrate an older file in place; idempotent."""
     try:
@@ -311,9 +329,14 @@ def create_schema(conn: sqlite3.Connection) -> None:
         script = BASE_DDL
         if version == 1:
             script += REBUILD_VERSIONS
-        if version < SCHEMA_VERSION:
+        if version < 2:
             script += "".join(f"\nDROP INDEX IF EXISTS {name};\n" for name in DROPPED_INDEXES)
             script += MIGRATE_FILL
+        if 1 <= version < 3:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(ads)")}
+            if "version_at" not in columns:
+                script += "\nALTER TABLE ads ADD COLUMN version_at TEXT;\n"
+            script += MIGRATE_V3
         script += TRIGGER_DDL + f"\nPRAGMA user_version = {SCHEMA_VERSION};\n"
         # executescript would commit first; run the statements one by one instead.
         for statement in _statements(script):

@@ -43,8 +43,20 @@ from index.sqlite_search import SqliteSearch, as_list, row_doc
 
 CLUSTER_SORTS = ("size", "risk_max", "n_cities", "last_seen", "growth")
 CHUNK = 500
-#: Ads per write transaction (bounded so a huge call does not hold the lock for long).
-WRITE_CHUNK = 1000
+#: Ads per write transaction (bounded so a huge call does not hold the lock for
+#: long). Bigger transactions write fewer pages per ad: every commit writes each
+#: page it dirtied, and inserts keyed by the random ad id dirty one page per ad
+#: and index whatever the size, less the pages that two ads of it share.
+WRITE_CHUNK = 2000
+#: Page cache of a connection once it writes, in MiB (readers keep
+#: ``READ_CACHE_MB``): the random-key indexes of a million ads must stay in it.
+WRITE_CACHE_MB = 1024
+READ_CACHE_MB = 256
+#: Key kinds and the ``ads`` column their keys are derived from.
+KEY_COLUMNS = {
+    kind: ("indicators" if kind == "indicator" else fieldname)
+    for kind, fieldname in KEY_FIELDS.items()
+}
 
 
 #: One encoder for every write (``json.dumps`` with options builds a new one per call).
@@ -65,6 +77,15 @@ def _column_value(name: str, value: Any) -> Any:
     if name == "flagged":
         return int(bool(value))
     return value
+
+
+def _keys_of(kind: str, value: Any) -> set[str]:
+    """The ``ad_keys`` keys of ``kind`` for the value of its column (parsed JSON)."""
+    if kind == "indicator":
+        keys: list[Any] = indicator_ids({"indicators": value})
+    else:
+        keys = as_list(value)
+    return {str(k) for k in keys if k not in (None, "")}
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -129,7 +150,7 @@ class SqliteAdStore(SqliteSearch, AdStore):
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA temp_store = MEMORY")
-            conn.execute("PRAGMA cache_size = -262144")
+            conn.execute(f"PRAGMA cache_size = -{READ_CACHE_MB * 1024}")
             conn.execute("PRAGMA mmap_size = 268435456")
         except (OSError, sqlite3.Error) as exc:
             raise StoreConfigError(
@@ -152,6 +173,9 @@ class SqliteAdStore(SqliteSearch, AdStore):
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken at its start so writers queue, not deadlock."""
         conn = self._db
+        if not getattr(self._local, "writer", False):
+            conn.execute(f"PRAGMA cache_size = -{WRITE_CACHE_MB * 1024}")
+            self._local.writer = True
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
@@ -180,13 +204,18 @@ class SqliteAdStore(SqliteSearch, AdStore):
         self._local = threading.local()
 
     # -- documents -----------------------------------------------------
-    def _set_keys(
-        self, conn: sqlite3.Connection, ad_id: str, kind: str, keys: Iterable[Any]
+    @staticmethod
+    def _change_keys(
+        conn: sqlite3.Connection,
+        removed: Iterable[tuple[str, str, str]],
+        added: Iterable[tuple[str, str, str]],
     ) -> None:
-        conn.execute("DELETE FROM ad_keys WHERE kind = ? AND ad_id = ?", (kind, ad_id))
+        """Delete and insert ``(kind, key, ad_id)`` rows of ``ad_keys`` by primary key."""
         conn.executemany(
-            "INSERT OR IGNORE INTO ad_keys(kind, key, ad_id) VALUES (?, ?, ?)",
-            [(kind, str(k), ad_id) for k in set(keys) if k not in (None, "")],
+            "DELETE FROM ad_keys WHERE kind = ? AND key = ? AND ad_id = ?", sorted(removed)
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO ad_keys(kind, key, ad_id) VALUES (?, ?, ?)", sorted(added)
         )
 
     # -- observations --------------------------------------------------
@@ -216,38 +245,42 @@ class SqliteAdStore(SqliteSearch, AdStore):
             for part in _chunks(ids):
                 marks = ",".join("?" * len(part))
                 for row in conn.execute(
-                    "SELECT ad_id, content_hash, version, review_status, changed_since_review"
-                    f" FROM ads WHERE ad_id IN ({marks})",
+                    "SELECT ad_id, content_hash, version, review_status, changed_since_review,"
+                    f" image_sha256 FROM ads WHERE ad_id IN ({marks})",
                     list(part),
                 ):
                     known[row["ad_id"]] = dict(row)
-            ops: list[tuple[str, dict[str, Any], int, bool]] = []
+            ops: list[tuple[str, dict[str, Any], int, bool, Any]] = []
             for doc in batch:
                 ad_id = doc["ad_id"]
                 old = known.get(ad_id)
                 if old is None:
-                    ops.append(("new", doc, 1, False))
+                    ops.append(("new", doc, 1, False, None))
                     known[ad_id] = {
                         "content_hash": doc["content_hash"],
                         "version": 1,
                         "review_status": "open",
                         "changed_since_review": 0,
+                        "image_sha256": doc["image_sha256"],
                     }
                     result.new.append(ad_id)
                 elif old["content_hash"] == doc["content_hash"]:
-                    ops.append(("seen", doc, old["version"], False))
+                    ops.append(("seen", doc, old["version"], False, None))
                     result.unchanged.append(ad_id)
                 else:
                     version = old["version"] + 1
                     reviewed = old["review_status"] != "open" or bool(old["changed_since_review"])
-                    ops.append(("changed", doc, version, reviewed))
+                    ops.append(("changed", doc, version, reviewed, old["image_sha256"]))
                     old.update(content_hash=doc["content_hash"], version=version)
+                    old["image_sha256"] = doc["image_sha256"]
                     old["changed_since_review"] = int(reviewed)
                     result.changed.append(ad_id)
             for kind, run in itertools.groupby(ops, key=lambda op: op[0]):
                 docs = list(run)
                 if kind == "new":
-                    self._insert_ads(conn, [d for _, d, _, _ in docs])
+                    # In ad id order: each insert into an index keyed by the
+                    # random ad id lands next to the previous one.
+                    self._insert_ads(conn, sorted((op[1] for op in docs), key=lambda d: d["ad_id"]))
                 elif kind == "seen":
                     conn.executemany(
                         "UPDATE ads SET last_seen = max(last_seen, ?), first_seen = min(first_seen, ?),"
@@ -261,19 +294,19 @@ class SqliteAdStore(SqliteSearch, AdStore):
                                 d["crawl_run"],
                                 d["ad_id"],
                             )
-                            for _, d, _, _ in docs
+                            for _, d, _, _, _ in docs
                         ],
                     )
                 else:
-                    for _, doc, version, reviewed in docs:
-                        self._update_ad(conn, doc, version, reviewed)
+                    for _, doc, version, reviewed, old_images in docs:
+                        self._update_ad(conn, doc, version, reviewed, old_images)
 
     def _insert_ads(self, conn: sqlite3.Connection, docs: list[dict[str, Any]]) -> None:
         conn.executemany(
             "INSERT INTO ads(ad_id, source, site_ad_id, url, title, text, city, posted_at,"
             " price_text, phone_region, content_hash, observed_at, crawl_run, version,"
-            " first_seen, last_seen, images, evidence, image_sha256)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?,?)",
+            " first_seen, last_seen, images, evidence, image_sha256, version_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?,?,?)",
             [
                 (
                     doc["ad_id"],
@@ -294,27 +327,39 @@ class SqliteAdStore(SqliteSearch, AdStore):
                     _dumps(doc["images"]),
                     _dumps(doc["evidence"]),
                     _dumps(doc["image_sha256"]),
+                    doc["observed_at"],
                 )
                 for doc in docs
             ],
         )
-        self._insert_versions(conn, [(doc, 1) for doc in docs])
         conn.executemany(
             "INSERT OR IGNORE INTO ad_keys(kind, key, ad_id) VALUES ('image_sha256', ?, ?)",
             [(k, doc["ad_id"]) for doc in docs for k in doc["image_sha256"]],
         )
 
     def _update_ad(
-        self, conn: sqlite3.Connection, doc: dict[str, Any], version: int, reviewed: bool
+        self,
+        conn: sqlite3.Connection,
+        doc: dict[str, Any],
+        version: int,
+        reviewed: bool,
+        old_images: Any,
     ) -> None:
+        """A changed text: the current version goes to history, the ad takes the new one."""
         seen = doc["observed_at"]
+        conn.execute(
+            "INSERT OR REPLACE INTO ad_versions(ad_id, version, content_hash, title, text, images,"
+            " observed_at, evidence) SELECT ad_id, version, content_hash, title, text, images,"
+            " coalesce(version_at, observed_at), evidence FROM ads WHERE ad_id = ?",
+            (doc["ad_id"],),
+        )
         conn.execute(
             "UPDATE ads SET url = coalesce(?, url), title = ?, text = ?, city = ?, posted_at = ?,"
             " price_text = ?, phone_region = coalesce(?, phone_region), content_hash = ?,"
             " observed_at = ?, crawl_run = coalesce(?, crawl_run), version = ?,"
             " last_seen = max(last_seen, ?), crawl_status = 'active', processing = 'pending',"
             " claimed_by = NULL, claimed_until = NULL, changed_since_review = ?,"
-            " images = ?, evidence = ?, image_sha256 = ? WHERE ad_id = ?",
+            " images = ?, evidence = ?, image_sha256 = ?, version_at = ? WHERE ad_id = ?",
             (
                 doc["url"],
                 doc["title"],
@@ -332,31 +377,19 @@ class SqliteAdStore(SqliteSearch, AdStore):
                 _dumps(doc["images"]),
                 _dumps(doc["evidence"]),
                 _dumps(doc["image_sha256"]),
+                seen,
                 doc["ad_id"],
             ),
         )
-        self._insert_versions(conn, [(doc, version)])
-        self._set_keys(conn, doc["ad_id"], "image_sha256", doc["image_sha256"])
-
-    def _insert_versions(
-        self, conn: sqlite3.Connection, docs: list[tuple[dict[str, Any], int]]
-    ) -> None:
-        conn.executemany(
-            "INSERT OR REPLACE INTO ad_versions(ad_id, version, content_hash, title, text, images,"
-            " observed_at, evidence) VALUES (?,?,?,?,?,?,?,?)",
-            [
-                (
-                    doc["ad_id"],
-                    version,
-                    doc["content_hash"],
-                    doc["title"],
-                    doc["text"],
-                    _dumps(doc["images"]),
-                    doc["observed_at"],
-                    _dumps(doc["evidence"]),
-                )
-                for doc, version in docs
-            ],
+        if isinstance(old_images, str):
+            old_images = json.loads(old_images)
+        old = _keys_of("image_sha256", old_images)
+        new = _keys_of("image_sha256", doc["image_sha256"])
+        ad_id = doc["ad_id"]
+        self._change_keys(
+            conn,
+            [("image_sha256", k, ad_id) for k in old - new],
+            [("image_sha256", k, ad_id) for k in new - old],
         )
 
     def mark_gone(self, source: str, seen_ad_ids: Iterable[str]) -> int:
@@ -389,8 +422,11 @@ class SqliteAdStore(SqliteSearch, AdStore):
     def get_versions(self, ad_id: str) -> list[dict[str, Any]]:
         rows = self._db.execute(
             "SELECT ad_id, version, content_hash, title, text, images, observed_at, evidence"
-            " FROM ad_versions WHERE ad_id = ? ORDER BY version",
-            (ad_id,),
+            " FROM ad_versions WHERE ad_id = ? UNION ALL"
+            " SELECT ad_id, version, content_hash, title, text, images,"
+            " coalesce(version_at, observed_at), evidence FROM ads WHERE ad_id = ?"
+            " ORDER BY version",
+            (ad_id, ad_id),
         ).fetchall()
         out = []
         for row in rows:
@@ -427,19 +463,39 @@ class SqliteAdStore(SqliteSearch, AdStore):
         return written
 
     def _enrich_chunk(self, conn: sqlite3.Connection, items: Sequence[dict[str, Any]]) -> int:
-        """Enrich a chunk with one ``executemany`` per run of items that set the same fields."""
+        """Enrich a chunk with one ``executemany`` per run of items that set the same fields.
+
+        Keys change by difference: the ad's old keys come from its own columns
+        (read with its version), only keys that went away are deleted and only
+        new ones inserted, all by primary key.
+        """
+        names_of = [tuple(n for n in item if n not in ("ad_id", "version")) for item in items]
+        present = set().union(*names_of) if names_of else set()
+        key_kinds = [
+            kind
+            for kind, column in KEY_COLUMNS.items()
+            if kind != "image_sha256" and column in present
+        ]
+        columns = list(dict.fromkeys(KEY_COLUMNS[kind] for kind in key_kinds))
         versions: dict[str, int] = {}
+        stored: dict[str, dict[str, Any]] = {}
         ids = list({str(item["ad_id"]) for item in items})
         for part in _chunks(ids):
             marks = ",".join("?" * len(part))
             for row in conn.execute(
-                f"SELECT ad_id, version FROM ads WHERE ad_id IN ({marks})", list(part)
+                f"SELECT {', '.join(['ad_id', 'version', *columns])} FROM ads"
+                f" WHERE ad_id IN ({marks})",
+                list(part),
             ):
                 versions[row[0]] = row[1]
+                stored[row[0]] = {
+                    c: None if row[2 + i] is None else json.loads(row[2 + i])
+                    for i, c in enumerate(columns)
+                }
         stale: list[tuple[str]] = []
         runs: list[tuple[tuple[str, ...], list[dict[str, Any]]]] = []
         in_run: set[str] = set()
-        for item in items:
+        for item, names in zip(items, names_of, strict=True):
             ad_id = str(item["ad_id"])
             if ad_id not in versions:
                 continue
@@ -447,7 +503,6 @@ class SqliteAdStore(SqliteSearch, AdStore):
                 # Processed an older text: release the claim, the ad stays pending.
                 stale.append((ad_id,))
                 continue
-            names = tuple(n for n in item if n not in ("ad_id", "version"))
             # A new run when the fields differ, or when the ad is already in this
             # run (its later enrichment must win, keys included).
             if not runs or runs[-1][0] != names or ad_id in in_run:
@@ -466,32 +521,22 @@ class SqliteAdStore(SqliteSearch, AdStore):
                 f"UPDATE ads SET {', '.join(sets)} WHERE ad_id = ?",
                 [[*(_column_value(n, item[n]) for n in names), str(item["ad_id"])] for item in run],
             )
-            kinds = [
-                kind
-                for kind, fieldname in KEY_FIELDS.items()
-                if kind != "image_sha256"
-                and (fieldname in names or (kind == "indicator" and "indicators" in names))
-            ]
-            if not kinds:
-                written += len(run)
-                continue
-            conn.executemany(
-                "DELETE FROM ad_keys WHERE ad_id = ? AND kind = ?",
-                [(str(item["ad_id"]), kind) for item in run for kind in kinds],
-            )
-            rows: set[tuple[str, str, str]] = set()
+            written += len(run)
+            kinds = [kind for kind in key_kinds if KEY_COLUMNS[kind] in names]
+            removed: list[tuple[str, str, str]] = []
+            added: list[tuple[str, str, str]] = []
             for item in run:
                 ad_id = str(item["ad_id"])
+                old_values = stored[ad_id]
                 for kind in kinds:
-                    if kind == "indicator" and "indicators" in item:
-                        keys: list[Any] = indicator_ids(item)
-                    else:
-                        keys = as_list(item[KEY_FIELDS[kind]])
-                    rows.update((kind, str(k), ad_id) for k in keys if k not in (None, ""))
-            conn.executemany(
-                "INSERT OR IGNORE INTO ad_keys(kind, key, ad_id) VALUES (?, ?, ?)", sorted(rows)
-            )
-            written += len(run)
+                    column = KEY_COLUMNS[kind]
+                    old_keys = _keys_of(kind, old_values[column])
+                    new_keys = _keys_of(kind, item[column])
+                    removed.extend((kind, k, ad_id) for k in old_keys - new_keys)
+                    added.extend((kind, k, ad_id) for k in new_keys - old_keys)
+                for column in {KEY_COLUMNS[kind] for kind in kinds}:
+                    old_values[column] = item[column]  # a later run of this chunk
+            self._change_keys(conn, removed, added)
         return written
 
     # -- identifiers and clusters --------------------------------------
@@ -668,11 +713,20 @@ class SqliteAdStore(SqliteSearch, AdStore):
         for part in _chunks(ids):
             marks = ",".join("?" * len(part))
             with self._write() as conn:
+                keys: list[tuple[str, str, str]] = []
+                for row in conn.execute(
+                    f"SELECT ad_id, {', '.join(KEY_COLUMNS.values())} FROM ads"
+                    f" WHERE ad_id IN ({marks})",
+                    list(part),
+                ):
+                    for i, kind in enumerate(KEY_COLUMNS, start=1):
+                        value = json.loads(row[i]) if row[i] is not None else None
+                        keys.extend((kind, k, row[0]) for k in _keys_of(kind, value))
                 gone += conn.execute(
                     f"DELETE FROM ads WHERE ad_id IN ({marks})", list(part)
                 ).rowcount
                 conn.execute(f"DELETE FROM ad_versions WHERE ad_id IN ({marks})", list(part))
-                conn.execute(f"DELETE FROM ad_keys WHERE ad_id IN ({marks})", list(part))
+                self._change_keys(conn, keys, [])
         return gone
 
     def stats(self) -> dict[str, Any]:
@@ -695,7 +749,8 @@ class SqliteAdStore(SqliteSearch, AdStore):
             )
         }
         clusters = db.execute("SELECT count(*) FROM clusters").fetchone()[0]
-        versions = db.execute("SELECT count(*) FROM ad_versions").fetchone()[0]
+        # Superseded versions, plus the current one of every ad.
+        versions = db.execute("SELECT count(*) FROM ad_versions").fetchone()[0] + row[0]
         size = os.path.getsize(self.path) if self.path.exists() else 0
         return {
             "backend": "sqlite",

@@ -14,6 +14,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from index import SearchQuery, StoreConfigError, make_ad_id, open_store
+from index.sqlite_schema import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -307,7 +308,7 @@ def test_version_1_file_is_migrated_in_place(tmp_path):
         db.execute("DROP TABLE new_versions")
         db.execute("PRAGMA user_version = 1")
     with open_store(url) as store:
-        assert store._db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         result = store.search(
             SearchQuery(filters={"flagged": True}, facets=["indicator_categories"])
         )
