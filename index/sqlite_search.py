@@ -93,6 +93,14 @@ ROW_COLUMNS = (
     "ad_id", "source", "city", "ad_type", "review_status", "crawl_status", "processing",
     "flagged", "risk", "risk_band", "last_seen", "first_seen", "cluster_size", "cluster_id", "cats",
 )  # fmt: skip
+#: The ``ad_meta`` column of each sort (relevance sorts by the copied score).
+SORT_COLUMN = {
+    "risk": "risk",
+    "last_seen": "last_seen",
+    "first_seen": "first_seen",
+    "cluster_size": "cluster_size",
+    "ad_id": "ad_id",
+}
 #: The ``ad_meta`` index that walks each sort order.
 SORT_INDEX = {
     "risk": "meta_risk",
@@ -249,8 +257,16 @@ class SqliteSearch:
         # bm25 costs as much as the join: work it out only when it is the sort.
         score = "f.score" if sort == "relevance" else "NULL"
         fts = fts if sort == "relevance" else fts.replace("-bm25(ads_fts, 2.0, 1.0)", "NULL")
-        copy = f"INSERT INTO temp.search_rows(rid, score, {', '.join(ROW_COLUMNS)}) SELECT a.rid,"
-        copy_cols = ", ".join(f"a.{c}" for c in ROW_COLUMNS)
+        # Only the columns the page, the facets and the histogram read are copied
+        # (the others stay NULL): narrower rows copy and group faster.
+        needed = {"ad_id", SORT_COLUMN.get(sort, "ad_id"), *(
+            "cats" if f == "indicator_categories" else f for f in query.facets
+        )}  # fmt: skip
+        if query.histogram:
+            needed.add("last_seen")
+        columns = [c for c in ROW_COLUMNS if c in needed]
+        copy = f"INSERT INTO temp.search_rows(rid, score, {', '.join(columns)}) SELECT a.rid,"
+        copy_cols = ", ".join(f"a.{c}" for c in columns)
         relation = "eq"
         matched = 0
         # 1. The total, and the matching rows themselves when they are few.
