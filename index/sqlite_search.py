@@ -313,7 +313,7 @@ class SqliteSearch:
         expr = SORT_EXPR[sort]
         blocks = False
         after = list(query.search_after or [])
-        if not total:
+        if not total or not size:  # a facets-only search reads no page
             keys: list[Any] = []
         elif from_rows:
             keys = self._page(
