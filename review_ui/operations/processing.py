@@ -101,9 +101,15 @@ class Scorer:
         self._prices = PriceObservations(
             self.embedding_cache_dir / "price_norms.json" if self.embedding_cache_dir else None
         )
-        self._embedder = SentenceEmbedder(model=self.embedding_model, cache=cache).fit([])
         self._ad_type = load_ad_type_model()
         self._risk = load_risk_model()
+        # The models were trained on one embedding backend; the stage embeds with
+        # the same one (recorded in the ad-type model), whatever the default is.
+        params = dict(self._ad_type.get_params().get("embedder_params") or {})
+        params.pop("cache", None)
+        if self.embedding_model:
+            params["model"] = self.embedding_model
+        self._embedder = SentenceEmbedder(**params, cache=cache).fit([])
         return self
 
     def score(self, ads: list[dict[str, Any]]) -> list[dict[str, Any]]:

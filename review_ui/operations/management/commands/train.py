@@ -44,6 +44,13 @@ class Command(BaseCommand):
             action="store_true",
             help="risk only: retrain on escalated vs dismissed decisions",
         )
+        parser.add_argument(
+            "--embedding-backend",
+            default=None,
+            help="ad-type only: the SentenceEmbedder backend the models are trained on and the "
+            "processing stage then embeds with (torch, onnx, onnx-int8, torch-int8, static; "
+            "default: onnx); the risk model follows the ad-type model's",
+        )
         parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     def handle(self, *args, **opts):
@@ -59,10 +66,22 @@ class Command(BaseCommand):
                 report = self._from_reviews(out, progress)
                 self.stdout.write(json.dumps(report, indent=2))
                 return
+            if opts["embedding_backend"] and opts["model"] != "ad-type":
+                raise CommandError(
+                    "--embedding-backend applies to `adscan train ad-type` only; "
+                    "the risk model embeds like the ad-type model."
+                )
             if opts["model"] == "ad-type":
                 from classifier.training.ad_type import train_ad_type
 
-                _, card = train_ad_type(data_dir, out, quick=opts["quick"], progress=progress)
+                backend = opts["embedding_backend"]
+                _, card = train_ad_type(
+                    data_dir,
+                    out,
+                    quick=opts["quick"],
+                    progress=progress,
+                    embedder_params={"backend": backend} if backend else None,
+                )
             else:
                 from classifier.training.risk import train_risk
 
