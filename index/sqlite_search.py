@@ -271,23 +271,34 @@ class SqliteSearch:
         matched = 0
         # 1. The total, and the matching rows themselves when they are few.
         if match:
-            (matched,) = conn.execute(
-                "SELECT count(*) FROM ads_fts WHERE ads_fts MATCH ?", [match]
+            # Counting every match of a common word costs a pass over its whole
+            # posting list; the rowid of the (FACET_SAMPLE + 1)-th newest match
+            # costs a pass over FACET_SAMPLE entries, says whether the matches are
+            # few, and else estimates how many there are (their density among the
+            # newest ads times all ads): enough to size samples, blocks and walks.
+            nth = conn.execute(
+                "SELECT rowid FROM ads_fts WHERE ads_fts MATCH ? ORDER BY rowid DESC"
+                " LIMIT 1 OFFSET ?",
+                [match, FACET_SAMPLE],
             ).fetchone()
-            exact = matched <= FACET_SAMPLE
-            total = matched
-            if not exact and where:
-                # Filters may leave few of many matches: count them up to a bound
-                # (it stops early when they leave many), like Elasticsearch's
-                # track_total_hits; beyond the bound the total is a lower bound.
+            exact = nth is None
+            if not exact:
+                (top,) = conn.execute("SELECT max(rid) FROM ad_meta").fetchone()
+                top = max(int(top or 0), int(nth[0]))
+                matched = math.ceil((FACET_SAMPLE + 1) * top / (top - int(nth[0]) + 1))
+                # Count exactly up to a bound, like Elasticsearch's track_total_hits;
+                # beyond it the total is a lower bound. Filters that leave few of
+                # many matches make this a longer pass; it stops as soon as they
+                # have left the bound.
+                source = "(SELECT rowid AS frid FROM ads_fts WHERE ads_fts MATCH ?) f"
+                if where:
+                    source += f" CROSS JOIN ad_meta a ON a.rid = f.frid WHERE {where_sql}"
                 (total,) = conn.execute(
-                    "SELECT count(*) FROM (SELECT 1 FROM (SELECT rowid AS frid FROM ads_fts"
-                    " WHERE ads_fts MATCH ?) f CROSS JOIN ad_meta a ON a.rid = f.frid"
-                    f" WHERE {where_sql} LIMIT ?)",
-                    [match, *params, TRACK_TOTAL + 1],
+                    f"SELECT count(*) FROM (SELECT 1 FROM {source} LIMIT ?)",
+                    [match, *params, max(TRACK_TOTAL, FACET_SAMPLE) + 1],
                 ).fetchone()
                 exact = total <= FACET_SAMPLE
-                if total > TRACK_TOTAL:
+                if not exact and total > TRACK_TOTAL:
                     total, relation = TRACK_TOTAL, "gte"
             if exact:
                 conn.execute(

@@ -113,7 +113,7 @@ def test_walk_pages_equal_the_simple_plan(store, monkeypatch, text, filters, sor
     got, _, large = _all_pages(store, query)
     assert got == want
     first = large[0]
-    if len(want) > plans.TRACK_TOTAL and filters:
+    if len(want) > plans.TRACK_TOTAL:
         assert (first.total, first.total_relation) == (plans.TRACK_TOTAL, "gte")
     else:
         assert (first.total, first.total_relation) == (len(want), "eq")
@@ -145,13 +145,11 @@ def test_relevance_blocks_visit_every_match_once_in_block_order(
     got, got_scores, pages = _all_pages(store, query)
     assert sorted(got) == sorted(want) and len(got) == len(set(got))
     assert dict(zip(got, got_scores, strict=True)) == score_of  # the same bm25 scores
-    (matched,) = store._db.execute(
-        "SELECT count(*) FROM ads_fts WHERE ads_fts MATCH ?", [plans.fts_query(text)]
-    ).fetchone()
-    if matched <= plans.RANK_BLOCK:  # a plain relevance ranking
-        assert got == want and not pages[0].relevance_blocks
+    assert pages[0].relevance_blocks or text != "massage"  # hundreds of matches: blocks
+    if not pages[0].relevance_blocks:  # a plain relevance ranking
+        assert got == want and len(want) <= 3 * plans.RANK_BLOCK
         return
-    assert all(p.relevance_blocks for p in pages)
+    assert all(p.relevance_blocks for p in pages) and len(want) > plans.RANK_BLOCK / 3
     # The order: blocks of rowids (newest first when descending), bm25 within.
     rid = dict(store._db.execute("SELECT ad_id, rid FROM ad_meta"))
     lo, span = pages[0].next_after[2:] if pages[0].next_after else (0, 10**9)
