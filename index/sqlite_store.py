@@ -52,6 +52,12 @@ WRITE_CHUNK = 2000
 #: ``READ_CACHE_MB``): the random-key indexes of a million ads must stay in it.
 WRITE_CACHE_MB = 1024
 READ_CACHE_MB = 256
+#: WAL pages after which a writer's commit copies them into the database
+#: (SQLite's default is 1,000). A checkpoint syncs the disk, so a bulk write
+#: should do it rarely; pages rewritten between two checkpoints are copied
+#: once. The WAL file is cut back to ``WAL_KEEP_BYTES`` after one.
+WAL_CHECKPOINT_PAGES = 65536
+WAL_KEEP_BYTES = 64 * 1024 * 1024
 #: Key kinds and the ``ads`` column their keys are derived from.
 KEY_COLUMNS = {
     kind: ("indicators" if kind == "indicator" else fieldname)
@@ -175,6 +181,8 @@ class SqliteAdStore(SqliteSearch, AdStore):
         conn = self._db
         if not getattr(self._local, "writer", False):
             conn.execute(f"PRAGMA cache_size = -{WRITE_CACHE_MB * 1024}")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+            conn.execute(f"PRAGMA journal_size_limit = {WAL_KEEP_BYTES}")
             self._local.writer = True
         conn.execute("BEGIN IMMEDIATE")
         try:

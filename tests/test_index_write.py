@@ -1,0 +1,195 @@
+"""SQLite bulk write paths: history kept in ``ad_versions`` only for superseded
+versions, ``ad_keys`` changed by difference (no index by ad id), chunked
+transactions, and the schema 2 -> 3 migration of an existing file."""
+
+from __future__ import annotations
+
+import pytest
+
+from index import SearchQuery, make_ad_id, open_store
+from index import sqlite_store as sqlite_module
+from index.sqlite_schema import SCHEMA_VERSION
+
+
+def _obs(i, **extra):
+    return {
+        "source": "s",
+        "site_ad_id": str(i),
+        "url": f"http://s/{i}",
+        "title": f"titel {i}",
+        "text": f"tekst {i}",
+        "observed_at": "2024-05-01T10:00:00Z",
+        "images": [{"sha256": f"img{i}"}],
+        **extra,
+    }
+
+
+def _key_rows(store, ad_id):
+    return sorted(
+        tuple(r)
+        for r in store._db.execute(
+            "SELECT kind, key FROM ad_keys WHERE ad_id = ? ORDER BY kind, key", (ad_id,)
+        )
+    )
+
+
+def test_history_holds_each_version_with_the_time_it_was_first_seen(sqlite_store):
+    store = sqlite_store
+    a = make_ad_id("s", "1")
+    store.upsert_observations([_obs(1)])
+    store.upsert_observations([_obs(1, observed_at="2024-05-02T10:00:00Z")])  # unchanged
+    result = store.upsert_observations(
+        [
+            _obs(1, text="tweede", observed_at="2024-05-03T10:00:00Z"),
+            _obs(1, text="derde", observed_at="2024-05-04T10:00:00Z"),  # twice in one call
+            _obs(1, text="derde", observed_at="2024-05-05T10:00:00Z"),
+        ]
+    )
+    assert result.changed == [a, a] and result.unchanged == [a]
+    versions = store.get_versions(a)
+    assert [(v["version"], v["text"], v["observed_at"]) for v in versions] == [
+        (1, "tekst 1", "2024-05-01T10:00:00Z"),
+        (2, "tweede", "2024-05-03T10:00:00Z"),
+        (3, "derde", "2024-05-04T10:00:00Z"),
+    ]
+    ad = store.get_ad(a)
+    assert ad["version"] == 3 and ad["last_seen"] == "2024-05-05T10:00:00Z"
+    # Only superseded versions are copies; the current one is the ad itself.
+    assert store._db.execute("SELECT count(*) FROM ad_versions").fetchone()[0] == 2
+    assert store.stats()["versions"] == 3
+
+
+def test_image_keys_follow_a_changed_ad_and_go_with_a_deleted_one(sqlite_store):
+    store = sqlite_store
+    a = make_ad_id("s", "1")
+    store.upsert_observations([_obs(1), _obs(2)])
+    assert store.key_counts("image_sha256", ["img1"]) == {"img1": 1}
+    store.upsert_observations([_obs(1, images=[{"sha256": "img2"}, {"sha256": "new"}])])
+    assert store.key_counts("image_sha256", ["img1", "img2", "new"]) == {
+        "img1": 0,
+        "img2": 2,
+        "new": 1,
+    }
+    store.write_enrichments([{"ad_id": a, "phones": ["+31611111111"], "text_bands": ["b1"]}])
+    assert store.delete_ads([a]) == 1
+    assert _key_rows(store, a) == []
+    assert store.key_counts("image_sha256", ["img2", "new"]) == {"img2": 1, "new": 0}
+    assert store.get_versions(a) == []
+
+
+def test_enrichment_keys_change_by_difference(sqlite_store):
+    store = sqlite_store
+    store.upsert_observations([_obs(1), _obs(2)])
+    a, b = make_ad_id("s", "1"), make_ad_id("s", "2")
+    store.write_enrichments(
+        [
+            {
+                "ad_id": a,
+                "phones": ["+31611111111", "+31622222222"],
+                "indicators": [{"id": "new_in_town", "category": "movement"}],
+            },
+            {"ad_id": b, "phones": "+31611111111"},  # one phone as a plain string
+        ]
+    )
+    assert store.lookup("phone", ["+31611111111"])["+31611111111"] == sorted([(a, None), (b, None)])
+    store.write_enrichments(
+        [
+            {"ad_id": a, "phones": ["+31622222222", "+31633333333"], "indicators": []},
+            {"ad_id": b, "risk": 0.5},  # no key fields: its keys stay
+            {"ad_id": b, "phones": []},  # the same ad again in one call: the later wins
+            {"ad_id": b, "phones": ["+31644444444"]},
+        ]
+    )
+    assert _key_rows(store, a) == [
+        ("image_sha256", "img1"),
+        ("phone", "+31622222222"),
+        ("phone", "+31633333333"),
+    ]
+    assert _key_rows(store, b) == [("image_sha256", "img2"), ("phone", "+31644444444")]
+    assert store.search(SearchQuery(filters={"indicator": "new_in_town"})).total == 0
+    assert store.search(SearchQuery(filters={"phone": "+31633333333"})).total == 1
+    assert store.get_ad(b)["risk"] == 0.5
+
+
+def test_bulk_write_in_many_chunks(sqlite_store, monkeypatch):
+    """Chunk boundaries neither lose nor duplicate ads, also when an ad repeats
+    across them."""
+    monkeypatch.setattr(sqlite_module, "WRITE_CHUNK", 7)
+    store = sqlite_store
+    batch = [_obs(i % 40, text=f"tekst {i}" if i >= 40 else f"tekst {i % 40}") for i in range(60)]
+    result = store.upsert_observations(batch)
+    assert len(result.new) == 40 and len(result.changed) == 20 and not result.unchanged
+    assert store.count() == 40 and store.stats()["versions"] == 60
+    assert store.search(SearchQuery(text="tekst", size=0)).total == 40
+    assert store.key_counts("image_sha256", [f"img{i}" for i in range(40)]) == {
+        f"img{i}": 1 for i in range(40)
+    }
+    enriched = store.write_enrichments(
+        {"ad_id": make_ad_id("s", str(i)), "phones": [f"+3161234{i:04d}"]} for i in range(40)
+    )
+    assert enriched == 40 and store.count(processing="done") == 40
+
+
+def _as_schema_2(url):
+    """Turn a current file into what schema 2 wrote: every version (the current one
+    too) in ``ad_versions``, ``ad_keys`` indexed by ad id, no ``version_at``."""
+    with open_store(url) as store:
+        db = store._db
+        db.execute(
+            "INSERT INTO ad_versions(ad_id, version, content_hash, title, text, images,"
+            " observed_at, evidence) SELECT ad_id, version, content_hash, title, text, images,"
+            " version_at, evidence FROM ads"
+        )
+        db.execute("CREATE INDEX ad_keys_ad ON ad_keys(ad_id, kind, key)")
+        db.execute("ALTER TABLE ads DROP COLUMN version_at")
+        db.execute("PRAGMA user_version = 2")
+
+
+def test_schema_2_file_is_migrated_in_place(tmp_path):
+    url = f"sqlite:///{tmp_path / 'v2.db'}"
+    a, b = make_ad_id("s", "1"), make_ad_id("s", "2")
+    with open_store(url) as store:
+        store.setup()
+        store.upsert_observations([_obs(i) for i in range(1, 4)])
+        store.upsert_observations([_obs(1, text="nieuw", observed_at="2024-06-01T10:00:00Z")])
+        store.write_enrichments([{"ad_id": b, "phones": ["+31611111111"], "risk": 0.9}])
+    _as_schema_2(url)
+    with open_store(url) as store:
+        db = store._db
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+        assert "ad_keys_ad" not in names
+        assert db.execute("SELECT count(*) FROM ad_versions").fetchone()[0] == 1
+        assert [(v["version"], v["text"], v["observed_at"]) for v in store.get_versions(a)] == [
+            (1, "tekst 1", "2024-05-01T10:00:00Z"),
+            (2, "nieuw", "2024-06-01T10:00:00Z"),
+        ]
+        assert store.stats()["versions"] == 4 and store.count() == 3
+        # Writes after the migration keep history and keys right.
+        store.upsert_observations([_obs(1, text="derde", observed_at="2024-07-01T10:00:00Z")])
+        assert [v["observed_at"] for v in store.get_versions(a)] == [
+            "2024-05-01T10:00:00Z",
+            "2024-06-01T10:00:00Z",
+            "2024-07-01T10:00:00Z",
+        ]
+        store.write_enrichments([{"ad_id": b, "phones": ["+31622222222"]}])
+        assert store.key_counts("phone", ["+31611111111", "+31622222222"]) == {
+            "+31611111111": 0,
+            "+31622222222": 1,
+        }
+        assert store.search(SearchQuery(filters={"risk_min": 0.5})).total == 1
+    with open_store(url) as store:  # opening again changes nothing
+        assert store.stats()["versions"] == 5
+
+
+@pytest.mark.parametrize("kind", ["image_sha256", "phone"])
+def test_key_lookups_use_the_primary_key(sqlite_store, kind):
+    """With no index by ad id, every key read and delete must use the primary key."""
+    plan = " ".join(
+        str(r[3])
+        for r in sqlite_store._db.execute(
+            "EXPLAIN QUERY PLAN DELETE FROM ad_keys WHERE kind = ? AND key = ? AND ad_id = ?",
+            (kind, "k", "a"),
+        )
+    )
+    assert "PRIMARY KEY" in plan and "SCAN" not in plan
