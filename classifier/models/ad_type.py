@@ -2,6 +2,13 @@
 
 Word and character n-grams (TF-IDF) side by side with the sentence embedding,
 one class-balanced logistic regression over both.
+
+Optionally a cascade: a fast model on cheap (static) embeddings decides the
+ads it is sure of, and the ads it is unsure of (top probability below
+``escalate_below``) go to a careful twin on the full network's embeddings.
+Out of the training collections, the fast model is unsure exactly where it
+errs, so the cascade keeps the careful model's quality there at a fraction of
+its cost.
 """
 
 from __future__ import annotations
@@ -64,6 +71,12 @@ class AdTypeModel(ClassifierMixin, BaseEstimator):
     embedder_params : dict, optional
         Parameters of the :class:`~classifier.embed.SentenceEmbedder` used when
         ``predict`` gets no precomputed embeddings.
+    escalate_below : float
+        Cascade threshold: texts whose top probability is below it are decided
+        by a careful twin model (same settings, ``careful_embedder_params``).
+        0 turns the cascade off.
+    careful_embedder_params : dict, optional
+        Embedder of the careful twin (default: the onnx network).
 
     Examples
     --------
@@ -82,12 +95,16 @@ class AdTypeModel(ClassifierMixin, BaseEstimator):
         embedding_weight: float = 1.0,
         n_features: int = 2**15,
         embedder_params: dict | None = None,
+        escalate_below: float = 0.0,
+        careful_embedder_params: dict | None = None,
     ):
         self.C = C
         self.use_embeddings = use_embeddings
         self.embedding_weight = embedding_weight
         self.n_features = n_features
         self.embedder_params = embedder_params
+        self.escalate_below = escalate_below
+        self.careful_embedder_params = careful_embedder_params
 
     def _vectorizer(self) -> FeatureUnion:
         # Hashed n-grams: the artefact keeps no vocabulary, so no word, name
@@ -116,8 +133,13 @@ class AdTypeModel(ClassifierMixin, BaseEstimator):
         X: Sequence[str] | np.ndarray,
         y: Sequence[str] | np.ndarray,
         embeddings: np.ndarray | None = None,
+        careful_embeddings: np.ndarray | None = None,
     ):
-        """Learn from ad texts ``X`` and their types ``y``; returns self."""
+        """Learn from ad texts ``X`` and their types ``y``; returns self.
+
+        ``careful_embeddings`` are the careful twin's (cascade only); computed
+        when not given.
+        """
         texts = list(X)
         labels = np.asarray(y, dtype=object)
         self.vectorizer_ = self._vectorizer()
@@ -130,6 +152,21 @@ class AdTypeModel(ClassifierMixin, BaseEstimator):
             features.tocsr(), labels
         )
         self.classes_ = self.classifier_.classes_
+        if self.escalate_below > 0:
+            if not self.use_embeddings:
+                raise ClassifierError(
+                    "A cascade (escalate_below > 0) needs use_embeddings=True; "
+                    "without embeddings the careful twin would be the same model."
+                )
+            self.careful_ = AdTypeModel(
+                C=self.C,
+                embedding_weight=self.embedding_weight,
+                n_features=self.n_features,
+                embedder_params=self.careful_embedder_params or {"backend": "onnx"},
+            ).fit(texts, labels, embeddings=careful_embeddings)
+        else:
+            self.careful_ = None
+        self.n_predicted_ = self.n_escalated_ = 0
         return self
 
     def _embeddings(self, texts, embeddings, fitting=False) -> np.ndarray:
@@ -163,22 +200,63 @@ class AdTypeModel(ClassifierMixin, BaseEstimator):
         return features.tocsr()
 
     def predict_proba(
-        self, X: Sequence[str] | np.ndarray, embeddings: np.ndarray | None = None
+        self,
+        X: Sequence[str] | np.ndarray,
+        embeddings: np.ndarray | None = None,
+        careful_embeddings: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Probability of each type in ``classes_`` order, one row per text."""
+        """Probability of each type in ``classes_`` order, one row per text.
+
+        In a cascade, rows the fast model is unsure of come from the careful
+        twin, which embeds only those texts (or reads ``careful_embeddings``).
+        """
         if len(X) == 0:
             check_is_fitted(self, "classifier_")
             return np.zeros((0, len(self.classes_)))
-        return self.classifier_.predict_proba(self._features(X, embeddings))
+        proba = self.classifier_.predict_proba(self._features(X, embeddings))
+        careful = getattr(self, "careful_", None)
+        if careful is not None:
+            unsure = np.flatnonzero(proba.max(axis=1) < self.escalate_below)
+            if len(unsure):
+                texts = list(X)
+                proba[unsure] = careful.predict_proba(
+                    [texts[i] for i in unsure],
+                    None if careful_embeddings is None else np.asarray(careful_embeddings)[unsure],
+                )
+            self.n_escalated_ = getattr(self, "n_escalated_", 0) + len(unsure)
+        self.n_predicted_ = getattr(self, "n_predicted_", 0) + len(proba)
+        return proba
 
     def predict(
-        self, X: Sequence[str] | np.ndarray, embeddings: np.ndarray | None = None
+        self,
+        X: Sequence[str] | np.ndarray,
+        embeddings: np.ndarray | None = None,
+        careful_embeddings: np.ndarray | None = None,
     ) -> list[str]:
         """The most likely type of each text."""
-        proba = self.predict_proba(X, embeddings)
+        proba = self.predict_proba(X, embeddings, careful_embeddings)
         return [str(self.classes_[i]) for i in proba.argmax(axis=1)]
+
+    def use_cache(self, cache) -> AdTypeModel:
+        """Embed through ``cache`` (an :class:`~classifier.embed.EmbeddingCache`)
+        when this model or its careful twin embeds texts itself; returns self."""
+        from ..embed import SentenceEmbedder
+
+        for model in (self, getattr(self, "careful_", None)):
+            if model is not None and model.use_embeddings:
+                model.embedder_ = SentenceEmbedder(
+                    **(model.embedder_params or {}), cache=cache
+                ).fit()
+        return self
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("embedder_", None)  # rebuilt on demand; never pickle a network or a cache
         return state
+
+    def __setstate__(self, state):
+        # Models saved before the cascade existed are single models.
+        state.setdefault("escalate_below", 0.0)
+        state.setdefault("careful_embedder_params", None)
+        state.setdefault("careful_", None)
+        self.__dict__.update(state)

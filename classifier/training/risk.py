@@ -118,8 +118,13 @@ def train_risk(
     cache_path: Path | None = DEFAULT_CACHE,
     progress: bool = True,
     seed: int = 0,
+    ad_type_path: Path | None = None,
 ) -> tuple[RiskModel, dict[str, Any]]:
-    """Train the risk model by weak supervision on the real unlabelled corpora; write it with its card."""
+    """Train the risk model by weak supervision on the real unlabelled corpora; write it with its card.
+
+    The ad-type model at ``ad_type_path`` (default: the shipped one) provides
+    the ad-type feature and decides which embedding backend the risk model uses.
+    """
     from ..models import load_ad_type_model
 
     out = Path(out) if out else ARTEFACT_DIR / "risk.joblib"
@@ -128,7 +133,7 @@ def train_risk(
     n = min(len(ads), 200 if quick else limit)
     chosen = sorted(rng.choice(len(ads), size=n, replace=False).tolist())
     texts = [ads[i].text for i in chosen]
-    ad_type_model = load_ad_type_model()
+    ad_type_model = load_ad_type_model(ad_type_path)
     embedder_params = ad_type_model.get_params().get("embedder_params") or {}
     emb = embed_texts(texts, embedder_params, cache_path, progress)
     prep = prepare_inputs(texts, ad_type_model, emb, progress=progress)

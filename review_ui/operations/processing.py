@@ -83,6 +83,9 @@ class Scorer:
     embedding_model: str | None = None
     embedding_cache_dir: Path | None = None
     flag_threshold: float = 0.5
+    #: Model files (default: the shipped artefacts in ``classifier/artefacts/``).
+    ad_type_path: Path | None = None
+    risk_path: Path | None = None
     _embedder: Any = field(default=None, init=False, repr=False)
     _ad_type: Any = field(default=None, init=False, repr=False)
     _risk: Any = field(default=None, init=False, repr=False)
@@ -101,8 +104,8 @@ class Scorer:
         self._prices = PriceObservations(
             self.embedding_cache_dir / "price_norms.json" if self.embedding_cache_dir else None
         )
-        self._ad_type = load_ad_type_model()
-        self._risk = load_risk_model()
+        self._ad_type = load_ad_type_model(self.ad_type_path)
+        self._risk = load_risk_model(self.risk_path)
         # The models were trained on one embedding backend; the stage embeds with
         # the same one (recorded in the ad-type model), whatever the default is.
         params = dict(self._ad_type.get_params().get("embedder_params") or {})
@@ -110,6 +113,8 @@ class Scorer:
         if self.embedding_model:
             params["model"] = self.embedding_model
         self._embedder = SentenceEmbedder(**params, cache=cache).fit([])
+        if cache is not None:
+            self._ad_type.use_cache(cache)  # the careful twin of a cascade embeds on its own
         return self
 
     def score(self, ads: list[dict[str, Any]]) -> list[dict[str, Any]]:

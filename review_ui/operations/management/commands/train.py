@@ -49,7 +49,15 @@ class Command(BaseCommand):
             default=None,
             help="ad-type only: the SentenceEmbedder backend the models are trained on and the "
             "processing stage then embeds with (torch, onnx, onnx-int8, torch-int8, static; "
-            "default: onnx); the risk model follows the ad-type model's",
+            "default: onnx; static makes a cascade that escalates unsure ads to onnx); the risk "
+            "model follows the ad-type model's",
+        )
+        parser.add_argument(
+            "--escalate-below",
+            type=float,
+            default=None,
+            help="ad-type only: send ads whose top type probability is below this to a careful "
+            "twin on the onnx network (default 0.6 with the static backend; 0 turns it off)",
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -66,10 +74,17 @@ class Command(BaseCommand):
                 report = self._from_reviews(out, progress)
                 self.stdout.write(json.dumps(report, indent=2))
                 return
-            if opts["embedding_backend"] and opts["model"] != "ad-type":
+            if (opts["embedding_backend"] or opts["escalate_below"] is not None) and opts[
+                "model"
+            ] != "ad-type":
                 raise CommandError(
-                    "--embedding-backend applies to `adscan train ad-type` only; "
+                    "--embedding-backend and --escalate-below apply to `adscan train ad-type` only; "
                     "the risk model embeds like the ad-type model."
+                )
+            if opts["escalate_below"] is not None and not 0 <= opts["escalate_below"] < 1:
+                raise CommandError(
+                    f"--escalate-below has value {opts['escalate_below']}; expected a number "
+                    "from 0 (no cascade) to below 1."
                 )
             if opts["model"] == "ad-type":
                 from classifier.training.ad_type import train_ad_type
@@ -81,6 +96,7 @@ class Command(BaseCommand):
                     quick=opts["quick"],
                     progress=progress,
                     embedder_params={"backend": backend} if backend else None,
+                    escalate_below=opts["escalate_below"],
                 )
             else:
                 from classifier.training.risk import train_risk
