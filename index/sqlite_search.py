@@ -496,16 +496,20 @@ class SqliteSearch:
         """A page of a large match set in a stored order: walk the sort index (with
         the filters) in chunks and keep the ads of each chunk that match the text.
 
-        Asking the full-text index about a chunk of rowids costs far less than
-        sorting every match when matches are common; chunks start at the size the
-        match density suggests and double while they find too little.
+        Asking the full-text index about a chunk of rowids (some 10-100 us a rowid,
+        less on a merged index) costs far less than sorting every match when
+        matches are common; chunks are sized by the match density (estimated,
+        then as seen).
         """
         (top,) = conn.execute("SELECT max(rid) FROM ad_meta").fetchone()
         density = max(matched / max(top or 1, 1), 1e-6)
-        chunk = min(WALK_CHUNK_MAX, max(64, math.ceil(limit / density * 1.5)))
         source = f"ad_meta a INDEXED BY {SORT_INDEX[sort]}" if sort in SORT_INDEX else "ad_meta a"
         keys: list[Any] = []
+        probed = 0
         while len(keys) < limit:
+            # Ask about 1.2 times the rows the density predicts for what is still
+            # missing; after a chunk, the density seen so far takes over.
+            chunk = min(WALK_CHUNK_MAX, max(64, math.ceil((limit - len(keys)) / density * 1.2)))
             rows = self._page(
                 conn, source, SORT_EXPR[sort], where, params, after, descending, chunk
             )
@@ -520,10 +524,11 @@ class SqliteSearch:
                 )
             }
             keys.extend(r for r in rows if r[0] in found)
+            probed += len(rows)
             if len(rows) < chunk:
                 break
             after = [rows[-1][2], rows[-1][1]]
-            chunk = min(WALK_CHUNK_MAX, chunk * 2)
+            density = max(len(keys) / probed, 1e-6) if keys else density / 4
         return keys[:limit]
 
     def _relevance_blocks(
