@@ -84,6 +84,12 @@ TRACK_TOTAL = 10_000
 #: this many matches, newest first (see ``SqliteSearch._relevance_blocks``):
 #: bm25 costs about 1.7 us a match plus a pass over each term's postings.
 RANK_BLOCK = 5_000
+#: A text search samples its matches for facet estimates in this many rowid
+#: windows when the full-text index has at most WINDOW_MAX_SEGMENTS segments
+#: (merged by ``INSERT INTO ads_fts(ads_fts) VALUES('optimize')``), else by a
+#: hash over every match.
+SAMPLE_WINDOWS = 256
+WINDOW_MAX_SEGMENTS = 4
 #: The most rowids one step of a sort-index walk asks the full-text index about.
 WALK_CHUNK_MAX = 4096
 #: A pseudo-random function of a rowid: samples pick rows by it, so rows that
@@ -383,7 +389,23 @@ class SqliteSearch:
             # a text-free one samples the ads that pass the filters.
             target = max(1, min(FACET_SAMPLE, SAMPLE_SIZE))
             stride = math.ceil((matched if match else total) / target)
-            if match:
+            windows = self._sample_windows(conn, matched, target) if match else None
+            if windows is not None:
+                # Matches in short rowid windows spread over all ads, each at a
+                # pseudo-random offset in its stretch: no pass over every match.
+                count, step, width = windows
+                conn.execute(
+                    "WITH RECURSIVE w(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM w WHERE k + 1 < ?)"
+                    f" {copy} NULL, {copy_cols} FROM w CROSS JOIN ads_fts f"
+                    " CROSS JOIN ad_meta a ON a.rid = f.rowid"
+                    " WHERE ads_fts MATCH ? AND f.rowid BETWEEN"
+                    f" w.k * ? + {SAMPLE_HASH.format('(w.k + 1)')} % ? + 1"
+                    f" AND w.k * ? + {SAMPLE_HASH.format('(w.k + 1)')} % ? + ?"
+                    f" AND {where_sql}",
+                    [count, match, step, step - width + 1, step, step - width + 1, width, *params],
+                )
+                stride = step / width  # each window holds 1 in stride of its rowids
+            elif match:
                 conn.execute(
                     f"{copy} NULL, {copy_cols} FROM (SELECT rowid AS frid FROM ads_fts WHERE"
                     " ads_fts MATCH ?) f CROSS JOIN ad_meta a ON a.rid = f.frid"
@@ -480,6 +502,31 @@ class SqliteSearch:
             f" ORDER BY sort_key {direction}, a.ad_id {direction} LIMIT ?"
         )
         return conn.execute(sql, [*args, limit]).fetchall()
+
+    def _sample_windows(
+        self, conn: sqlite3.Connection, matched: int, target: int
+    ) -> tuple[int, int, int] | None:
+        """``(windows, stride, width)`` for sampling about ``target`` of ``matched``
+        matches in rowid windows, or ``None`` where a pass over every match costs
+        less: each window costs a lookup of every term in every segment of the
+        full-text index, so windows pay only on a merged (optimized) index.
+
+        Rowids follow the order ads were first stored, so a window is a cluster
+        of ads stored together (often one source and crawl): estimates of what
+        varies with that order rest on about SAMPLE_WINDOWS clusters, not on
+        every sampled ad."""
+        try:
+            (segments,) = conn.execute("SELECT count(DISTINCT segid) FROM ads_fts_idx").fetchone()
+        except sqlite3.OperationalError:  # an FTS5 version with other shadow tables
+            return None
+        (top,) = conn.execute("SELECT max(rid) FROM ad_meta").fetchone()
+        top = int(top or 0)
+        count = min(SAMPLE_WINDOWS, max(1, target // 8))
+        step = -(-top // count)  # ceil: the windows' stretches cover every rowid
+        width = round(step * target / max(matched, 1))
+        if segments > WINDOW_MAX_SEGMENTS or width < 1 or width >= step:
+            return None
+        return count, step, width
 
     def _walk(
         self,

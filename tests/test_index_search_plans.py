@@ -166,7 +166,8 @@ def test_relevance_blocks_visit_every_match_once_in_block_order(
     assert len({block(a) for a in got}) > 1  # really more than one block
 
 
-def test_large_text_search_facets_are_flagged_estimates(store, monkeypatch):
+@pytest.mark.parametrize("windows", [True, False])
+def test_large_text_search_facets_are_flagged_estimates(store, monkeypatch, windows):
     query = SearchQuery(
         text="massage OR escort",
         filters={"date_from": "2024-03-02"},
@@ -176,6 +177,8 @@ def test_large_text_search_facets_are_flagged_estimates(store, monkeypatch):
     _simple(monkeypatch)
     exact = store.search(query)
     assert not exact.estimated and exact.total_relation == "eq"
+    # rowid windows (on any index) or a hash over every match (on none)
+    monkeypatch.setattr(plans, "WINDOW_MAX_SEGMENTS", 10**6 if windows else -1)
     monkeypatch.setattr(plans, "FACET_SAMPLE", 200)
     monkeypatch.setattr(plans, "TRACK_TOTAL", 300)
     approx = store.search(query)
