@@ -78,3 +78,58 @@ def test_store_mirror_lag_cannot_purge_an_open_escalation(sample_market, client,
 def test_bad_days_is_one_sentence(sample_market):
     with pytest.raises(CommandError, match="--days has value 0"):
         call_command("purge", "--days", "0")
+
+
+def test_old_raw_captures_go_unless_an_escalated_ad_cites_them(
+    sample_market, client, role_users, settings, tmp_path, capsys
+):
+    import os
+    import time
+
+    from index import make_ad_id
+
+    settings.ADSCAN_ARCHIVE_DIR = tmp_path / "archive"
+    site = settings.ADSCAN_ARCHIVE_DIR / "sample-site"
+    site.mkdir(parents=True)
+    old_time = time.time() - 400 * 86400
+    files = {}
+    for name in ("cited", "uncited", "recent"):
+        files[name] = site / f"run-{name}.warc.gz"
+        files[name].write_bytes(b"not really gzip; the purge never reads it")
+        if name != "recent":
+            os.utime(files[name], (old_time, old_time))
+    # An old ad whose capture is in run-cited, escalated by an officer.
+    sample_market.store.upsert_observations(
+        [
+            {
+                "source": "sample-site",
+                "site_ad_id": "with-evidence",
+                "url": "https://sample-site.invalid/ad/with-evidence",
+                "title": "Oud bewijs",
+                "text": "Een oude advertentie met een vastgelegde pagina.",
+                "city": "Utrecht",
+                "phone_region": "NL",
+                "images": [],
+                "observed_at": "2025-01-05T10:00:00Z",
+                "evidence": {"warc_file": "sample-site/run-cited.warc.gz", "warc_record_id": "x"},
+            }
+        ]
+    )
+    held = make_ad_id("sample-site", "with-evidence")
+    client.force_login(role_users["officer"])
+    client.post(
+        reverse("review:decide", args=[held]), {"decision": "escalate", "reason": "network"}
+    )
+
+    call_command("purge", "--dry-run", "--days", DAYS)
+    assert "Would delete 1 raw captures" in capsys.readouterr().out
+    assert all(p.exists() for p in files.values())
+
+    call_command("purge", "--days", DAYS)
+    out = capsys.readouterr().out
+    assert "1 raw captures" in out and "1 captures are kept as evidence" in out
+    assert not files["uncited"].exists()
+    assert files["cited"].exists() and files["recent"].exists()
+    run = AuditEntry.objects.get(action="purge_run")
+    assert run.details["captures"] == 1 and run.details["captures_kept_as_evidence"] == 1
+    assert sample_market.store.get_ad(held) is not None

@@ -5,6 +5,11 @@ A purge removes the ad with its versions and identifier keys from the ad
 store (the store's evidence references go with them), the photos no remaining
 ad uses from the image store, and the ad's assignment. Review decisions stay:
 they are the record of what officers did. Every purged ad gets an audit entry.
+
+Raw captures (the crawler's WARC files, one per run) hold the pages of many
+ads; a file goes once it was last written before the cutoff, unless an ad that
+is kept for its open escalation (or a pending request) cites it as evidence.
+Later runs hold newer captures of the ads still online.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ class PurgePlan:
     ad_ids: list[str] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)  # ad_id -> why it may go
     images: list[str] = field(default_factory=list)  # sha256 of photos no kept ad uses
+    warc_files: list[Path] = field(default_factory=list)  # captures older than the cutoff
+    kept_warc_files: int = 0  # old captures an ad under escalation cites as evidence
     kept_escalated: int = 0
 
     @property
@@ -84,7 +91,43 @@ def plan_purge(
                 plan.ad_ids.append(ad["ad_id"])
                 plan.reasons[ad["ad_id"]] = "escalation_closed"
     plan.images = _orphaned_images(store, plan.ad_ids)
+    held = set(
+        ReviewDecision.objects.filter(current=True)
+        .exclude(decision=Decision.DISMISS)
+        .exclude(decision=Decision.ESCALATE, closed_at__isnull=False)
+        .values_list("ad_id", flat=True)
+    )
+    plan.warc_files, plan.kept_warc_files = _old_captures(store, plan.cutoff, sorted(held))
     return plan
+
+
+def archive_dir() -> Path:
+    return Path(settings.ADSCAN_ARCHIVE_DIR)
+
+
+def _mtime_iso(path: Path) -> str:
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime(ISO_FORMAT)
+
+
+def _old_captures(store: AdStore, cutoff: str, held: list[str]) -> tuple[list[Path], int]:
+    """WARC files last written before ``cutoff`` that no held ad cites; and how many are kept."""
+    base = archive_dir()
+    if not base.is_dir():
+        return [], 0
+    old = [p for p in sorted(base.glob("*/*.warc.gz")) if p.is_file() and _mtime_iso(p) < cutoff]
+    if not old:
+        return [], 0
+    cited: set[str] = set()
+    for start in range(0, len(held), BATCH):
+        docs = store.get_ads(held[start : start + BATCH])
+        for ad in docs:
+            docs_and_versions = [ad, *store.get_versions(ad["ad_id"])]
+            for doc in docs_and_versions:
+                warc = (doc.get("evidence") or {}).get("warc_file")
+                if warc:
+                    cited.add(str(warc))
+    going = [p for p in old if str(p.relative_to(base)) not in cited]
+    return going, len(old) - len(going)
 
 
 def _ad_images(store: AdStore, ad_ids: list[str]) -> set[str]:
@@ -140,11 +183,23 @@ def run_purge(store: AdStore, plan: PurgePlan, who: str = "system:purge") -> dic
         if path.is_file():
             path.unlink()
             photos += 1
+    captures = 0
+    for path in plan.warc_files:
+        # Still old (a file that was appended to since the plan stays).
+        if path.is_file() and _mtime_iso(path) < plan.cutoff:
+            path.unlink()
+            captures += 1
     AuditEntry.objects.create(
         username=who,
         action="purge_run",
         target_type="retention",
         target_id=plan.cutoff,
-        details={"ads": deleted, "photos": photos, "cutoff": plan.cutoff},
+        details={
+            "ads": deleted,
+            "photos": photos,
+            "captures": captures,
+            "captures_kept_as_evidence": plan.kept_warc_files,
+            "cutoff": plan.cutoff,
+        },
     )
-    return {"ads": deleted, "photos": photos}
+    return {"ads": deleted, "photos": photos, "captures": captures}

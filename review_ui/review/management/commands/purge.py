@@ -13,7 +13,8 @@ from review_ui.review.store import get_store
 class Command(BaseCommand):
     help = (
         "Purge ads that were never flagged or escalated (and closed escalations) "
-        "last seen more than the retention period ago, with their photos."
+        "last seen more than the retention period ago, with their photos, and raw "
+        "captures (WARC files) older than the period that no escalated ad cites."
     )
 
     def add_arguments(self, parser):
@@ -42,7 +43,9 @@ class Command(BaseCommand):
             if dry_run:
                 self.stdout.write(
                     f"Would purge {plan.count} ads last seen before {plan.cutoff} "
-                    f"and {len(plan.images)} photos; {plan.kept_escalated} open escalations are kept."
+                    f"and {len(plan.images)} photos; {plan.kept_escalated} open escalations are kept. "
+                    f"Would delete {len(plan.warc_files)} raw captures (WARC files) written before "
+                    f"the cutoff; {plan.kept_warc_files} are kept as evidence of escalated ads."
                 )
                 for ad_id in plan.ad_ids:
                     self.stdout.write(f"  {ad_id}  {plan.reasons[ad_id]}")
@@ -51,5 +54,7 @@ class Command(BaseCommand):
         except IndexError_ as exc:
             raise CommandError(f"The ad store failed: {exc}") from None
         self.stdout.write(
-            f"Purged {done['ads']} ads last seen before {plan.cutoff} and {done['photos']} photos."
+            f"Purged {done['ads']} ads last seen before {plan.cutoff}, {done['photos']} photos "
+            f"and {done['captures']} raw captures (WARC files); {plan.kept_warc_files} captures "
+            "are kept as evidence of escalated ads."
         )
