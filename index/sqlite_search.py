@@ -90,6 +90,11 @@ RANK_BLOCK = 5_000
 #: hash over every match.
 SAMPLE_WINDOWS = 256
 WINDOW_MAX_SEGMENTS = 4
+#: A walk's cost model, in microseconds (measured on this FTS5 build): probing
+#: one rowid costs, per query term, a fixed part plus a part per index segment;
+#: a pass over the matches costs about PASS_COST_US a match and term**1.5.
+PROBE_COST_US = (8.0, 3.3)
+PASS_COST_US = 0.13
 #: The most rowids one step of a sort-index walk asks the full-text index about.
 WALK_CHUNK_MAX = 4096
 #: A pseudo-random function of a rowid: samples pick rows by it, so rows that
@@ -503,6 +508,27 @@ class SqliteSearch:
         )
         return conn.execute(sql, [*args, limit]).fetchall()
 
+    def _fts_segments(self, conn: sqlite3.Connection) -> int | None:
+        """How many segments the full-text index has (``None``: unknown)."""
+        try:
+            (segments,) = conn.execute("SELECT count(DISTINCT segid) FROM ads_fts_idx").fetchone()
+        except sqlite3.OperationalError:  # an FTS5 version with other shadow tables
+            return None
+        return int(segments)
+
+    def _pass_beats_probes(
+        self, conn: sqlite3.Connection, match: str, matched: int, rowids: int
+    ) -> bool:
+        """Whether one pass over all ``matched`` matches costs less than probing
+        ``rowids`` rowids one by one (a rough cost model, measured on FTS5)."""
+        segments = self._fts_segments(conn)
+        if segments is None:
+            return False
+        terms = max(1, match.count('"') // 2)
+        per_probe, per_segment = PROBE_COST_US
+        probes = rowids * terms * (per_probe + per_segment * segments)
+        return PASS_COST_US * matched * terms**1.5 < probes
+
     def _sample_windows(
         self, conn: sqlite3.Connection, matched: int, target: int
     ) -> tuple[int, int, int] | None:
@@ -515,9 +541,8 @@ class SqliteSearch:
         of ads stored together (often one source and crawl): estimates of what
         varies with that order rest on about SAMPLE_WINDOWS clusters, not on
         every sampled ad."""
-        try:
-            (segments,) = conn.execute("SELECT count(DISTINCT segid) FROM ads_fts_idx").fetchone()
-        except sqlite3.OperationalError:  # an FTS5 version with other shadow tables
+        segments = self._fts_segments(conn)
+        if segments is None:
             return None
         (top,) = conn.execute("SELECT max(rid) FROM ad_meta").fetchone()
         top = int(top or 0)
@@ -563,10 +588,13 @@ class SqliteSearch:
             if not rows:
                 break
             marks = ",".join("?" * len(rows))
+            # Probe each rowid, or (``+rowid``: not handed to FTS5) pass over every
+            # match once and test it against the chunk, whichever costs less.
+            plus = "+" if self._pass_beats_probes(conn, match, matched, len(rows)) else ""
             found = {
                 r[0]
                 for r in conn.execute(
-                    f"SELECT rowid FROM ads_fts WHERE ads_fts MATCH ? AND rowid IN ({marks})",
+                    f"SELECT rowid FROM ads_fts WHERE ads_fts MATCH ? AND {plus}rowid IN ({marks})",
                     [match, *(r[0] for r in rows)],
                 )
             }

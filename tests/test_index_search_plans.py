@@ -66,7 +66,9 @@ def _simple(monkeypatch):
         monkeypatch.setattr(plans, name, 10**9)
 
 
-def _large(monkeypatch):
+def _large(monkeypatch, walk: str = "probe"):
+    # walk: probe each rowid of a sort-index chunk, or pass over every match
+    monkeypatch.setattr(plans, "PASS_COST_US", 0.0 if walk == "pass" else 1e9)
     monkeypatch.setattr(plans, "FACET_SAMPLE", 20)
     monkeypatch.setattr(plans, "TRACK_TOTAL", 60)
     monkeypatch.setattr(plans, "RANK_BLOCK", 90)
@@ -104,12 +106,24 @@ CASES = [
     [("risk", True), ("risk", False), ("last_seen", True), ("first_seen", False), ("ad_id", True)],
 )
 def test_walk_pages_equal_the_simple_plan(store, monkeypatch, text, filters, sort, descending):
+    _walk_equals_simple(store, monkeypatch, text, filters, sort, descending, "probe")
+
+
+@pytest.mark.parametrize("text, filters", CASES)
+@pytest.mark.parametrize("sort, descending", [("risk", True), ("first_seen", False)])
+def test_walk_by_one_pass_equals_the_simple_plan(
+    store, monkeypatch, text, filters, sort, descending
+):
+    _walk_equals_simple(store, monkeypatch, text, filters, sort, descending, "pass")
+
+
+def _walk_equals_simple(store, monkeypatch, text, filters, sort, descending, walk):
     query = SearchQuery(text=text, filters=filters, sort=sort, descending=descending, size=23)
     _simple(monkeypatch)
     want, _, simple = _all_pages(store, query)
     assert simple[0].total == len(want) == len(set(want)) > 2 * 20  # a large set below
     assert simple[0].total_relation == "eq" and not simple[0].estimated
-    _large(monkeypatch)
+    _large(monkeypatch, walk)
     got, _, large = _all_pages(store, query)
     assert got == want
     first = large[0]
