@@ -450,12 +450,20 @@ class SqliteAdStore(SqliteSearch, AdStore):
     ) -> list[dict[str, Any]]:
         now = time.time()
         with self._write() as conn:
+            # Unclaimed ads first, then expired claims, each oldest first: two
+            # walks of the pending index that stop at the limit (one query with
+            # both would sort every pending ad, a million after a bulk load).
             rows = conn.execute(
-                "SELECT * FROM ads WHERE processing = 'pending'"
-                " AND (claimed_until IS NULL OR claimed_until < ?)"
-                " ORDER BY claimed_until IS NOT NULL, last_seen LIMIT ?",
-                (now, int(limit)),
+                "SELECT * FROM ads WHERE processing = 'pending' AND claimed_until IS NULL"
+                " ORDER BY last_seen LIMIT ?",
+                (int(limit),),
             ).fetchall()
+            if len(rows) < limit:
+                rows += conn.execute(
+                    "SELECT * FROM ads WHERE processing = 'pending' AND claimed_until < ?"
+                    " ORDER BY last_seen LIMIT ?",
+                    (now, int(limit) - len(rows)),
+                ).fetchall()
             conn.executemany(
                 "UPDATE ads SET claimed_by = ?, claimed_until = ? WHERE rid = ?",
                 [(worker, now + lease_seconds, row["rid"]) for row in rows],

@@ -193,3 +193,17 @@ def test_key_lookups_use_the_primary_key(sqlite_store, kind):
         )
     )
     assert "PRIMARY KEY" in plan and "SCAN" not in plan
+
+
+def test_claims_take_unclaimed_ads_oldest_first_then_expired_claims(sqlite_store):
+    store = sqlite_store
+    days = {1: "2024-05-03", 2: "2024-05-01", 3: "2024-05-02", 4: "2024-05-04"}
+    store.upsert_observations([_obs(i, observed_at=f"{day}T10:00:00Z") for i, day in days.items()])
+    a1, a2, a3, a4 = (make_ad_id("s", str(i)) for i in days)
+    expired = store.claim_pending(1, worker="gone", lease_seconds=-1)
+    assert [ad["ad_id"] for ad in expired] == [a2]
+    held = store.claim_pending(1, worker="busy", lease_seconds=600)
+    assert [ad["ad_id"] for ad in held] == [a3]
+    claimed = store.claim_pending(10, worker="next")
+    assert [ad["ad_id"] for ad in claimed] == [a1, a4, a2]
+    assert store.claim_pending(10, worker="more") == []
