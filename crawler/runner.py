@@ -47,6 +47,20 @@ def resolve_run_id(jobdir: str | os.PathLike[str] | None, run_id: str | None, so
     return f"{source}-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
 
 
+def _resumed_start(jobdir: str | os.PathLike[str] | None, run_id: str) -> str | None:
+    """When ``jobdir`` holds the unfinished run ``run_id``, the time that run first started."""
+    if not jobdir:
+        return None
+    marker = Path(jobdir) / _RUN_FILE
+    try:
+        data = json.loads(marker.read_text())
+    except (ValueError, OSError):
+        return None
+    if data.get("run_id") == run_id and data.get("started"):
+        return str(data["started"])
+    return None
+
+
 def build_settings(
     *,
     store_url: str,
@@ -141,9 +155,14 @@ def run_crawl(
         jobdir = str(Path(archive_dir) / "jobs" / prof.name)
     run_id = resolve_run_id(jobdir, run_id, prof.name)
     started = _now()
+    resumed_from = _resumed_start(jobdir, run_id)
+    if resumed_from:
+        settings = {**(settings or {}), "ADSCAN_RUN_RESUMED_FROM": resumed_from}
     if jobdir:
         Path(jobdir).mkdir(parents=True, exist_ok=True)
-        (Path(jobdir) / _RUN_FILE).write_text(json.dumps({"run_id": run_id, "started": started}))
+        (Path(jobdir) / _RUN_FILE).write_text(
+            json.dumps({"run_id": run_id, "started": resumed_from or started})
+        )
     scrapy_settings = build_settings(
         store_url=store_url,
         archive_dir=archive_dir,

@@ -47,6 +47,10 @@ REDIRECT_MAX_TIMES = 5
 RETRY_TIMES = 1
 COOKIES_ENABLED = True
 
+# Resumed runs only (crawler.runner sets ADSCAN_RUN_RESUMED_FROM): skip ad pages
+# the killed run already stored.
+DOWNLOADER_MIDDLEWARES = {"crawler.resume.StoredThisRunFilter": 50}
+
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidatePipeline": 100,
     "crawler.pipelines.ArchivePipeline": 200,

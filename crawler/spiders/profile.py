@@ -382,6 +382,10 @@ class ProfileSpider(scrapy.Spider):
         self.logger.warning("Listing page failed (%s): %s", reason, failure.request.url)  # type: ignore[attr-defined]
 
     def on_ad_error(self, failure: Failure) -> None:
+        from crawler.resume import AlreadyStoredThisRun
+
+        if isinstance(failure.value, AlreadyStoredThisRun):
+            return  # counted as adscan/resume_skipped; the ad is stored
         reason = failure_reason(failure)
         self._drop(reason)
         self.logger.warning("Ad page dropped (%s): %s", reason, failure.request.url)  # type: ignore[attr-defined]
