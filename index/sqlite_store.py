@@ -342,7 +342,7 @@ class SqliteAdStore(SqliteSearch, AdStore):
         )
         conn.executemany(
             "INSERT OR IGNORE INTO ad_keys(kind, key, ad_id) VALUES ('image_sha256', ?, ?)",
-            [(k, doc["ad_id"]) for doc in docs for k in doc["image_sha256"]],
+            sorted((k, doc["ad_id"]) for doc in docs for k in doc["image_sha256"]),
         )
 
     def _update_ad(
