@@ -133,3 +133,23 @@ def test_old_raw_captures_go_unless_an_escalated_ad_cites_them(
     run = AuditEntry.objects.get(action="purge_run")
     assert run.details["captures"] == 1 and run.details["captures_kept_as_evidence"] == 1
     assert sample_market.store.get_ad(held) is not None
+
+
+def test_scheduled_purge_applies_the_same_rules(sample_market, client, role_users):
+    from review_ui.operations.housekeeping import purge_expired
+
+    ids, store = sample_market.ids, sample_market.store
+    own, shared = _images(sample_market, "old_unflagged")
+    client.force_login(role_users["officer"])
+    client.post(
+        reverse("review:decide", args=[ids["old_other"]]),
+        {"decision": "escalate", "reason": "network"},
+    )
+    store.set_review_status([ids["old_other"]], "open")  # a lost mirror write
+    summary = purge_expired(retention_days=int(DAYS))
+    assert summary["deleted"] == 1 and summary["photos"] == 1
+    assert store.get_ad(ids["old_unflagged"]) is None
+    assert store.get_ad(ids["old_other"]) is not None  # the open escalation stays
+    assert not image_path(own).exists() and image_path(shared).exists()
+    entry = AuditEntry.objects.get(action="purge", target_id=ids["old_unflagged"])
+    assert entry.username == "system:scheduler"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,24 +27,35 @@ RETRAIN_COMMANDS = (("ad-type",), ("risk",))
 def purge_expired(
     retention_days: int | None = None, who: str = "system:scheduler"
 ) -> dict[str, Any]:
-    """Delete ads last seen more than ``retention_days`` ago that nobody flagged
-    or escalated (the store decides which: :meth:`AdStore.purge_candidates`)."""
-    from index import open_store
+    """Apply the retention period exactly as ``adscan purge`` does
+    (:mod:`review_ui.review.retention`): ads nobody flagged or escalated and
+    closed escalations last seen before the cutoff, their unshared photos, and
+    raw captures older than the cutoff that no escalated ad cites. Open
+    escalations in the review database are kept even if the store lags."""
+    from review_ui.review.retention import plan_purge, run_purge
+    from review_ui.review.store import get_store
 
     days = settings.ADSCAN_RETENTION_DAYS if retention_days is None else retention_days
-    before = (timezone.now() - timedelta(days=days)).isoformat(timespec="seconds")
     row = HousekeepingRun.objects.create(kind=PURGE, started=timezone.now())
-    deleted = 0
-    with open_store(settings.ADSCAN_INDEX_URL) as store:
-        while deleted < PURGE_MAX:
-            ids = store.purge_candidates(before, limit=1000)
-            if not ids:
-                break
-            gone = store.delete_ads(ids)
-            deleted += gone
-            if not gone:
-                break
-    summary = {"retention_days": days, "last_seen_before": before, "deleted": deleted}
+    store = get_store()
+    deleted = photos = captures = 0
+    cutoff = ""
+    while deleted < PURGE_MAX:
+        plan = plan_purge(store, days, limit=min(10_000, PURGE_MAX - deleted))
+        cutoff = plan.cutoff
+        done = run_purge(store, plan, who=who)
+        deleted += done["ads"]
+        photos += done["photos"]
+        captures += done["captures"]
+        if not done["ads"]:
+            break
+    summary = {
+        "retention_days": days,
+        "last_seen_before": cutoff,
+        "deleted": deleted,
+        "photos": photos,
+        "captures": captures,
+    }
     row.finished, row.ok, row.summary = timezone.now(), True, summary
     row.save()
     audit.record(who, "retention.purge", "ads", "", details=summary)
