@@ -257,6 +257,12 @@ class AdStore(abc.ABC):
     def delete_ads(self, ad_ids: Iterable[str]) -> int:
         """Delete ads with their versions; returns how many went."""
 
+    def optimize(self) -> dict[str, Any]:
+        """Compact the store's indexes after bulk loads (run nightly; safe any time,
+        readers keep working). Returns what was done; backends that compact
+        themselves return an empty report."""
+        return {}
+
     @abc.abstractmethod
     def stats(self) -> dict[str, Any]:
         """Counts: ads, pending, done, flagged, gone, clusters, by source."""

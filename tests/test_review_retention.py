@@ -148,6 +148,7 @@ def test_scheduled_purge_applies_the_same_rules(sample_market, client, role_user
     store.set_review_status([ids["old_other"]], "open")  # a lost mirror write
     summary = purge_expired(retention_days=int(DAYS))
     assert summary["deleted"] == 1 and summary["photos"] == 1
+    assert summary["optimize"]["fts_segments_after"] <= 1  # nightly compaction ran
     assert store.get_ad(ids["old_unflagged"]) is None
     assert store.get_ad(ids["old_other"]) is not None  # the open escalation stays
     assert not image_path(own).exists() and image_path(shared).exists()

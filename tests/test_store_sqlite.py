@@ -350,3 +350,27 @@ def test_search_columns_follow_every_kind_of_update(sqlite_store):
     assert ids(crawl_status="gone", date_from="2024-01-01") == {b}
     store.delete_ads([b])
     assert ids(date_from="2024-01-01") == {a, c}
+
+
+def test_optimize_merges_the_full_text_index_and_keeps_every_answer(index_url, capsys):
+    with open_store(index_url) as store:
+        store.setup()
+        for start in range(0, 60, 10):  # one transaction each: one FTS segment each
+            store.upsert_observations([_obs(i) for i in range(start, start + 10)])
+        queries = [
+            SearchQuery(text="titel", size=7, sort="ad_id"),
+            SearchQuery(text="titel", size=5, sort="relevance"),
+            SearchQuery(size=100, sort="ad_id"),
+        ]
+        before = [[h["ad_id"] for h in store.search(q).hits] for q in queries]
+        totals = [store.search(q).total for q in queries]
+        assert totals == [60, 60, 60] and all(before)
+        assert store._segments() > 1
+    call_command("index", "optimize")
+    out = capsys.readouterr().out
+    assert "Full-text index merged from" in out and "to 1 in" in out
+    with open_store(index_url) as store:
+        assert store._segments() == 1
+        assert [[h["ad_id"] for h in store.search(q).hits] for q in queries] == before
+        assert [store.search(q).total for q in queries] == totals
+        assert store.optimize()["fts_segments_before"] == 1  # idempotent

@@ -27,11 +27,12 @@ RETRAIN_COMMANDS = (("ad-type",), ("risk",))
 def purge_expired(
     retention_days: int | None = None, who: str = "system:scheduler"
 ) -> dict[str, Any]:
-    """Apply the retention period exactly as ``adscan purge`` does
+    """Nightly housekeeping of the ad store: apply the retention period exactly as ``adscan purge`` does
     (:mod:`review_ui.review.retention`): ads nobody flagged or escalated and
     closed escalations last seen before the cutoff, their unshared photos, and
     raw captures older than the cutoff that no escalated ad cites. Open
-    escalations in the review database are kept even if the store lags."""
+    escalations in the review database are kept even if the store lags.
+    Then compact the store's indexes (:meth:`AdStore.optimize`)."""
     from review_ui.review.retention import plan_purge, run_purge
     from review_ui.review.store import get_store
 
@@ -55,6 +56,8 @@ def purge_expired(
         "deleted": deleted,
         "photos": photos,
         "captures": captures,
+        # The day's bulk loads and deletions leave the indexes fragmented.
+        "optimize": store.optimize(),
     }
     row.finished, row.ok, row.summary = timezone.now(), True, summary
     row.save()

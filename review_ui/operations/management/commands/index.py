@@ -1,4 +1,4 @@
-"""``adscan index setup|migrate|stats``: deploy and inspect the ad store."""
+"""``adscan index setup|migrate|optimize|stats``: deploy, maintain and inspect the ad store."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ class Command(BaseCommand):
     help = (
         "Manage the ad store of ADSCAN_INDEX_URL: 'setup' creates tables or index "
         "templates and aliases (idempotent, safe on every deploy), 'migrate' reindexes "
-        "into a new index generation and flips the aliases (Elasticsearch), 'stats' "
-        "prints counts."
+        "into a new index generation and flips the aliases (Elasticsearch), 'optimize' "
+        "compacts the indexes after bulk loads (SQLite: merges the full-text index; the "
+        "scheduler runs it nightly), 'stats' prints counts."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["setup", "migrate", "stats"])
+        parser.add_argument("action", choices=["setup", "migrate", "optimize", "stats"])
         parser.add_argument(
             "--delete-old", action="store_true", help="migrate: delete the old indices afterwards"
         )
@@ -51,6 +52,9 @@ class Command(BaseCommand):
             return {"moves": [], "notes": ["SQLite migrates its schema in place on setup"]}
         return store.migrate(delete_old=opts["delete_old"])
 
+    def _optimize(self, store, opts):
+        return store.optimize()
+
     def _stats(self, store, opts):
         return store.stats()
 
@@ -60,6 +64,13 @@ class Command(BaseCommand):
             lines += [f"  created {name}" for name in result.get("created", [])]
             lines += [f"  note: {note}" for note in result.get("notes", [])]
             return "\n".join(lines)
+        if action == "optimize":
+            if not result:
+                return "Nothing to do: this backend compacts its indexes itself."
+            return (
+                f"Full-text index merged from {result['fts_segments_before']} segments to "
+                f"{result['fts_segments_after']} in {result['seconds']} s."
+            )
         if action == "migrate":
             lines = [
                 f"  {m['alias']}: {m['from']} -> {m['to']} ({m['documents']} documents)"
