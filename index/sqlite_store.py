@@ -754,6 +754,11 @@ class SqliteAdStore(SqliteSearch, AdStore):
         before = self._segments()
         with self._write() as conn:
             conn.execute("INSERT INTO ads_fts(ads_fts) VALUES('optimize')")
+        # The merge rewrites the whole full-text index into the WAL; until it is
+        # copied back, every read looks pages up in that WAL too (at 1M ads that
+        # made searches slower than before the merge). Readers still reading an
+        # old snapshot only postpone the truncation.
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         self._db.execute("PRAGMA optimize")
         return {
             "fts_segments_before": before,
