@@ -374,3 +374,7 @@ def test_optimize_merges_the_full_text_index_and_keeps_every_answer(index_url, c
         assert [[h["ad_id"] for h in store.search(q).hits] for q in queries] == before
         assert [store.search(q).total for q in queries] == totals
         assert store.optimize()["fts_segments_before"] == 1  # idempotent
+        # No planner statistics: they turn the search plans slow at scale.
+        assert not store._db.execute(
+            "SELECT name FROM sqlite_master WHERE name LIKE 'sqlite_stat%'"
+        ).fetchall()
