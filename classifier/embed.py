@@ -23,6 +23,7 @@ from .exceptions import ClassifierError
 
 __all__ = [
     "BACKENDS",
+    "LAYERED_BACKENDS",
     "EmbeddingModelError",
     "EmbeddingCache",
     "SentenceEmbedder",
@@ -38,6 +39,10 @@ __all__ = [
 #: ``static``: one vector per word piece, distilled locally from the same
 #: network (see :func:`distill_static`), averaged over the text's word pieces.
 BACKENDS = ("torch", "onnx", "onnx-int8", "torch-int8", "static")
+
+#: Backends that run the transformer itself and can therefore be cut to its
+#: first layers (``SentenceEmbedder(layers=k)``); ``static`` has no layers to cut.
+LAYERED_BACKENDS = ("torch", "onnx", "onnx-int8", "torch-int8")
 
 #: Word pieces read per text by the ``static`` backend: its cost is linear, so
 #: it reads far past the network's limit, but a 1 MB hostile text stays bounded.
@@ -238,6 +243,12 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         Truncate texts to this many word pieces (the model's own limit when None).
     export_dir : str or Path, optional
         Where ONNX exports are kept (default ``~/.cache/adscan/onnx``).
+    layers : int, optional
+        Run only the network's first ``layers`` transformer layers and pool
+        their output (all layers when None). Cuts the transformer's compute by
+        ``layers / num_hidden_layers``; the vectors differ from the full
+        network's, so models must be trained on them (``adscan train ad-type
+        --embedding-layers K``). Not for the ``static`` backend.
 
     Examples
     --------
@@ -257,6 +268,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         normalize: bool = True,
         max_seq_length: int | None = None,
         export_dir=None,
+        layers: int | None = None,
     ):
         self.model = model
         self.model_dir = model_dir
@@ -266,6 +278,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         self.normalize = normalize
         self.max_seq_length = max_seq_length
         self.export_dir = export_dir
+        self.layers = layers
 
     # -- estimator contract -------------------------------------------------
     def fit(self, X=None, y=None):
@@ -275,9 +288,13 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
                 f"Embedding backend {self.backend!r} is unknown; choose one of {', '.join(BACKENDS)}."
             )
         self.model_path_ = resolve_model_path(self.model, self.model_dir)
+        _check_layers(self.layers, self.backend, self.model_path_)
         # The model's identity (config and weight sizes), not its directory name:
         # two models in folders of the same name must never share cached vectors.
         self.namespace_ = f"{_model_ident(self.model_path_)}|{self.backend}|{self.max_seq_length}|{int(bool(self.normalize))}"
+        if self.layers is not None:
+            # Cut networks give other vectors; full-network keys stay as they were.
+            self.namespace_ += f"|layers={int(self.layers)}"
         self.cache_ = self.cache if self.cache is not None else EmbeddingCache()
         self.encoder_ = None  # loaded on first transform
         self.n_encoded_ = 0
@@ -360,6 +377,7 @@ def _load_encoder(emb: SentenceEmbedder):
         emb.max_seq_length,
         emb.batch_size,
         str(emb.export_dir),
+        emb.layers,
     )
     with _ENCODERS_LOCK:
         if key not in _ENCODERS:
@@ -378,6 +396,8 @@ def _torch_encoder(emb: SentenceEmbedder):
     st = SentenceTransformer(str(emb.model_path_), device="cpu", local_files_only=True)
     if emb.max_seq_length:
         st.max_seq_length = emb.max_seq_length
+    if emb.layers is not None:
+        _cut(st[0].auto_model, emb.layers)
     if emb.backend == "torch-int8":
         import torch
 
@@ -482,8 +502,59 @@ def _pooling_mode(model_path: Path) -> str:
     return "mean_tokens"
 
 
-def export_onnx(model_path: Path, out_dir: Path, quantize: bool) -> Path:
-    """Export the model's transformer plus pooling to ONNX (optionally int8) in ``out_dir``."""
+def _num_layers(model_path: Path) -> int | None:
+    import json
+
+    cfg = model_path / "config.json"
+    if not cfg.is_file():
+        return None
+    value = json.loads(cfg.read_text()).get("num_hidden_layers")
+    return int(value) if value else None
+
+
+def _check_layers(layers, backend: str, model_path: Path) -> None:
+    """Refuse a ``layers`` value that cannot be honoured, in one sentence with the remedy."""
+    if layers is None:
+        return
+    if backend not in LAYERED_BACKENDS:
+        raise EmbeddingModelError(
+            f"Embedding layers={layers!r} cannot be used with backend {backend!r}, which runs no "
+            f"transformer layers; use one of {', '.join(LAYERED_BACKENDS)} or leave layers unset."
+        )
+    total = _num_layers(model_path)
+    if (
+        isinstance(layers, bool)
+        or not isinstance(layers, (int, np.integer))
+        or not (1 <= layers <= (total or 0))
+    ):
+        raise EmbeddingModelError(
+            f"Embedding layers={layers!r} is not a layer count of {model_path.name}, which has "
+            f"{total} transformer layers; choose a whole number from 1 to {total} or leave layers unset."
+        )
+
+
+def _cut(net, layers: int):
+    """Keep only the first ``layers`` transformer layers of a BERT-like ``net`` (in place)."""
+    import torch
+
+    encoder = getattr(net, "encoder", None)
+    blocks = getattr(encoder, "layer", None)
+    if encoder is None or not isinstance(blocks, torch.nn.ModuleList):
+        raise EmbeddingModelError(
+            f"Embedding layers={layers} needs a BERT-like model (encoder.layer); "
+            f"{type(net).__name__} is not one, so leave layers unset for it."
+        )
+    encoder.layer = torch.nn.ModuleList(list(blocks)[:layers])
+    net.config.num_hidden_layers = layers
+    return net
+
+
+def export_onnx(model_path: Path, out_dir: Path, quantize: bool, layers: int | None = None) -> Path:
+    """Export the model's transformer plus pooling to ONNX (optionally int8) in ``out_dir``.
+
+    With ``layers``, only the first ``layers`` transformer layers are exported
+    (pass an ``out_dir`` of its own: the file names are the same).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     fp32 = out_dir / "model.onnx"
     if not fp32.is_file():
@@ -491,6 +562,8 @@ def export_onnx(model_path: Path, out_dir: Path, quantize: bool) -> Path:
         from transformers import AutoModel, AutoTokenizer
 
         net = AutoModel.from_pretrained(str(model_path), local_files_only=True).eval()
+        if layers is not None:
+            _cut(net, layers)
         tok = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True)
         pooling = _pooling_mode(model_path)
 
@@ -576,6 +649,14 @@ def _export_dir(emb: SentenceEmbedder) -> Path:
     return base / f"{emb.model_path_.name}-{ident.hexdigest()[:12]}"
 
 
+def _layers_export_dir(emb: SentenceEmbedder) -> Path:
+    """Where the embedder's ONNX export lives: a cut network in its own folder beside the full one."""
+    full = _export_dir(emb)
+    if emb.layers is None:
+        return full
+    return full.with_name(f"{full.name}-layers{int(emb.layers)}")
+
+
 def _fast_tokenizer(model_path: Path, max_len: int):
     """The model's tokenizer via the ``tokenizers`` library (no transformers or torch import)."""
     from tokenizers import Tokenizer
@@ -592,7 +673,12 @@ def _fast_tokenizer(model_path: Path, max_len: int):
 def _onnx_encoder(emb: SentenceEmbedder):
     import onnxruntime as ort
 
-    path = export_onnx(emb.model_path_, _export_dir(emb), quantize=emb.backend == "onnx-int8")
+    path = export_onnx(
+        emb.model_path_,
+        _layers_export_dir(emb),
+        quantize=emb.backend == "onnx-int8",
+        layers=emb.layers,
+    )
     max_len = emb.max_seq_length or _model_max_len(emb.model_path_)
     fast = _fast_tokenizer(emb.model_path_, max_len)
     if fast is None:

@@ -235,9 +235,15 @@ def train_ad_type(
     cache_path: Path | None = DEFAULT_CACHE,
     embedder_params: dict | None = None,
     escalate_below: float | None = None,
+    careful_embedder_params: dict | None = None,
     progress: bool = True,
 ) -> tuple[AdTypeModel, dict[str, Any]]:
     """Train the ad-type model on the real labelled ads and write it with its model card.
+
+    ``embedder_params`` (e.g. ``{"backend": "onnx", "layers": 2}``) are stored
+    in the model, and the processing stage and the risk training embed with
+    them. ``careful_embedder_params`` is the careful twin's embedder in a
+    cascade (default :data:`CAREFUL_EMBEDDER`).
 
     Returns the fitted model and its card (with cross-validated metrics unless
     ``cross_validate`` is False).
@@ -251,14 +257,17 @@ def train_ad_type(
         # A cascade only pays when the first model is cheaper than the careful one.
         escalate_below = ESCALATE_BELOW if embedder_params.get("backend") == "static" else 0.0
     params: dict[str, Any] = {"embedder_params": embedder_params, "escalate_below": escalate_below}
+    careful = dict(CAREFUL_EMBEDDER if careful_embedder_params is None else careful_embedder_params)
     if escalate_below:
-        params["careful_embedder_params"] = dict(CAREFUL_EMBEDDER)
+        params["careful_embedder_params"] = careful
     if quick:
         params["n_features"] = 2**12
+    # Refuse bad embedder settings (unknown backend, layers out of range) before any work.
+    embedder = SentenceEmbedder(**embedder_params).fit()
+    if escalate_below:
+        SentenceEmbedder(**careful).fit()
     emb = embed_texts(texts, embedder_params, cache_path, progress)
-    careful_emb = (
-        embed_texts(texts, CAREFUL_EMBEDDER, cache_path, progress) if escalate_below else None
-    )
+    careful_emb = embed_texts(texts, careful, cache_path, progress) if escalate_below else None
     metrics: dict[str, Any] = {}
     if cross_validate:
         cv = cross_validate_ad_type(
@@ -274,17 +283,24 @@ def train_ad_type(
         cv.pop("_oof")
         metrics["cross_validation"] = cv
     model = AdTypeModel(**params).fit(texts, labels, embeddings=emb, careful_embeddings=careful_emb)
-    embedder = SentenceEmbedder(**(embedder_params or {}))
     card = {
         "title": "ad type (escort / massage / job / other)",
         "summary": (
             "Class-balanced logistic regression over hashed word 1-2-gram and character 2-5-gram TF-IDF "
             "plus the sentence embedding "
-            f"({embedder.fit().model_path_.name}, backend {embedder.backend}). "
+            f"({embedder.model_path_.name}, backend {embedder.backend}"
+            + (
+                f", first {embedder.layers} transformer layers only"
+                if embedder.layers is not None
+                else ""
+            )
+            + "). "
             + (
                 f"A cascade: ads whose top probability is below {escalate_below} are decided by a "
-                "twin model on the full network's embeddings (backend "
-                f"{CAREFUL_EMBEDDER['backend']}); the share escalated is in the metrics. "
+                "twin model on the network's embeddings (backend "
+                f"{careful.get('backend', 'onnx')}"
+                + (f", first {careful['layers']} layers" if careful.get("layers") else "")
+                + "); the share escalated is in the metrics. "
                 if escalate_below
                 else ""
             )
@@ -309,18 +325,30 @@ def train_ad_type(
         "embedding": {
             "model": embedder.model_path_.name,
             "backend": embedder.backend,
+            "layers": embedder.layers,
             "dim": int(emb.shape[1]),
-            "careful_backend": CAREFUL_EMBEDDER["backend"] if escalate_below else None,
+            "careful_backend": careful.get("backend", "onnx") if escalate_below else None,
+            "careful_layers": careful.get("layers") if escalate_below else None,
             "escalate_below": escalate_below,
         },
         "data": [{"path": _display(f, data_dir), "sha256": file_sha256(f)} for f in files],
         "metrics": metrics,
         "quick": quick,
         "command": "adscan train ad-type"
-        + (f" --embedding-backend {embedder.backend}" if embedder_params else "")
+        + (
+            f" --embedding-backend {embedder.backend}"
+            if embedder_params.get("backend") not in (None, "onnx")
+            else ""
+        )
+        + (f" --embedding-layers {embedder.layers}" if embedder.layers is not None else "")
         + (
             f" --escalate-below {escalate_below}"
-            if embedder.backend == "static" and escalate_below != ESCALATE_BELOW
+            if escalate_below != (ESCALATE_BELOW if embedder.backend == "static" else 0.0)
+            else ""
+        )
+        + (
+            f" --careful-embedding-layers {careful['layers']}"
+            if escalate_below and careful.get("layers")
             else ""
         )
         + (" --quick" if quick else ""),

@@ -204,7 +204,10 @@ def train_risk(
         "data": [{"path": _display(f, data_dir), "sha256": file_sha256(f)} for f in files],
         "metrics": metrics,
         "quick": quick,
-        "command": "adscan train risk" + (" --quick" if quick else ""),
+        "embedding": {k: v for k, v in embedder_params.items() if k != "cache"},
+        "command": "adscan train risk"
+        + (f" --ad-type-model {ad_type_path}" if ad_type_path else "")
+        + (" --quick" if quick else ""),
     }
     card = save_artefact(model, out, "risk", card)
     return model, card

@@ -59,6 +59,28 @@ class Command(BaseCommand):
             help="ad-type only: send ads whose top type probability is below this to a careful "
             "twin on the onnx network (default 0.6 with the static backend; 0 turns it off)",
         )
+        parser.add_argument(
+            "--embedding-layers",
+            type=int,
+            default=None,
+            help="ad-type only: embed with only the first K transformer layers of the network "
+            "(onnx or torch backends; default: all); the processing stage and the risk model "
+            "then embed the same way",
+        )
+        parser.add_argument(
+            "--careful-embedding-layers",
+            type=int,
+            default=None,
+            help="ad-type cascade only: the careful twin embeds with the onnx network cut to its "
+            "first K layers (default: all)",
+        )
+        parser.add_argument(
+            "--ad-type-model",
+            type=Path,
+            default=None,
+            help="risk only: the ad-type artefact that gives the ad-type feature and the "
+            "embedding settings (default: the shipped one)",
+        )
         parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     def handle(self, *args, **opts):
@@ -74,13 +96,20 @@ class Command(BaseCommand):
                 report = self._from_reviews(out, progress)
                 self.stdout.write(json.dumps(report, indent=2))
                 return
-            if (opts["embedding_backend"] or opts["escalate_below"] is not None) and opts[
-                "model"
-            ] != "ad-type":
+            ad_type_only = (
+                opts["embedding_backend"],
+                opts["escalate_below"],
+                opts["embedding_layers"],
+                opts["careful_embedding_layers"],
+            )
+            if any(v is not None for v in ad_type_only) and opts["model"] != "ad-type":
                 raise CommandError(
-                    "--embedding-backend and --escalate-below apply to `adscan train ad-type` only; "
+                    "--embedding-backend, --embedding-layers, --escalate-below and "
+                    "--careful-embedding-layers apply to `adscan train ad-type` only; "
                     "the risk model embeds like the ad-type model."
                 )
+            if opts["ad_type_model"] is not None and opts["model"] != "risk":
+                raise CommandError("--ad-type-model applies to `adscan train risk` only.")
             if opts["escalate_below"] is not None and not 0 <= opts["escalate_below"] < 1:
                 raise CommandError(
                     f"--escalate-below has value {opts['escalate_below']}; expected a number "
@@ -90,18 +119,32 @@ class Command(BaseCommand):
                 from classifier.training.ad_type import train_ad_type
 
                 backend = opts["embedding_backend"]
+                embedder_params = {"backend": backend} if backend else {}
+                if opts["embedding_layers"] is not None:
+                    embedder_params = {"backend": backend or "onnx"}
+                    embedder_params["layers"] = opts["embedding_layers"]
+                careful = None
+                if opts["careful_embedding_layers"] is not None:
+                    careful = {"backend": "onnx", "layers": opts["careful_embedding_layers"]}
                 _, card = train_ad_type(
                     data_dir,
                     out,
                     quick=opts["quick"],
                     progress=progress,
-                    embedder_params={"backend": backend} if backend else None,
+                    embedder_params=embedder_params or None,
                     escalate_below=opts["escalate_below"],
+                    careful_embedder_params=careful,
                 )
             else:
                 from classifier.training.risk import train_risk
 
-                _, card = train_risk(data_dir, out, quick=opts["quick"], progress=progress)
+                _, card = train_risk(
+                    data_dir,
+                    out,
+                    quick=opts["quick"],
+                    progress=progress,
+                    ad_type_path=opts["ad_type_model"],
+                )
         except ClassifierError as exc:
             raise CommandError(str(exc)) from None
         target = out or Path("classifier/artefacts") / (
