@@ -118,3 +118,16 @@ def test_scorer_embeds_with_the_layers_the_ad_type_model_was_trained_with(tmp_pa
     assert [o["ad_type"] for o in out] == model.predict(TEXTS, embeddings=vectors["onnx2"])
     card = json.loads((tmp_path / "ad_type.model-card.json").read_text())
     assert card["kind"] == "ad_type"
+
+
+def test_train_command_refuses_bad_layers_in_one_sentence(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    out = str(tmp_path / "m.joblib")
+    with pytest.raises(CommandError, match=r"layers=9 .* from 1 to 6"):
+        call_command("train", "ad-type", "--embedding-layers", "9", "--out", out)
+    with pytest.raises(CommandError, match="'static'"):
+        call_command("train", "ad-type", "--embedding-backend", "static", "--embedding-layers", "2")
+    with pytest.raises(CommandError, match="ad-type` only"):
+        call_command("train", "risk", "--embedding-layers", "2", "--out", out)
+    assert not (tmp_path / "m.joblib").exists()

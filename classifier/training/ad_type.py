@@ -249,9 +249,6 @@ def train_ad_type(
     ``cross_validate`` is False).
     """
     out = Path(out) if out else ARTEFACT_DIR / "ad_type.joblib"
-    ads, files = _load(Path(data_dir), quick)
-    texts = [a.text for a in ads]
-    labels = [str(a.label) for a in ads]  # the ad-type corpus holds labelled ads only
     embedder_params = dict(DEFAULT_EMBEDDER if embedder_params is None else embedder_params)
     if escalate_below is None:
         # A cascade only pays when the first model is cheaper than the careful one.
@@ -266,6 +263,9 @@ def train_ad_type(
     embedder = SentenceEmbedder(**embedder_params).fit()
     if escalate_below:
         SentenceEmbedder(**careful).fit()
+    ads, files = _load(Path(data_dir), quick)
+    texts = [a.text for a in ads]
+    labels = [str(a.label) for a in ads]  # the ad-type corpus holds labelled ads only
     emb = embed_texts(texts, embedder_params, cache_path, progress)
     careful_emb = embed_texts(texts, careful, cache_path, progress) if escalate_below else None
     metrics: dict[str, Any] = {}
