@@ -130,4 +130,6 @@ def test_train_command_refuses_bad_layers_in_one_sentence(tmp_path):
         call_command("train", "ad-type", "--embedding-backend", "static", "--embedding-layers", "2")
     with pytest.raises(CommandError, match="ad-type` only"):
         call_command("train", "risk", "--embedding-layers", "2", "--out", out)
+    with pytest.raises(CommandError, match="--embedding-max-tokens has value 0"):
+        call_command("train", "ad-type", "--embedding-max-tokens", "0", "--out", out)
     assert not (tmp_path / "m.joblib").exists()

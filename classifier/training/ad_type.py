@@ -326,6 +326,7 @@ def train_ad_type(
             "model": embedder.model_path_.name,
             "backend": embedder.backend,
             "layers": embedder.layers,
+            "max_seq_length": embedder.max_seq_length,
             "dim": int(emb.shape[1]),
             "careful_backend": careful.get("backend", "onnx") if escalate_below else None,
             "careful_layers": careful.get("layers") if escalate_below else None,
@@ -341,6 +342,7 @@ def train_ad_type(
             else ""
         )
         + (f" --embedding-layers {embedder.layers}" if embedder.layers is not None else "")
+        + (f" --embedding-max-tokens {embedder.max_seq_length}" if embedder.max_seq_length else "")
         + (
             f" --escalate-below {escalate_below}"
             if escalate_below != (ESCALATE_BELOW if embedder.backend == "static" else 0.0)

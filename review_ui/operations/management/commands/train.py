@@ -68,6 +68,13 @@ class Command(BaseCommand):
             "then embed the same way",
         )
         parser.add_argument(
+            "--embedding-max-tokens",
+            type=int,
+            default=None,
+            help="ad-type only: embed only the first N word pieces of each ad (default: the "
+            "model's limit, 256 for all-MiniLM-L6-v2); the processing stage then does the same",
+        )
+        parser.add_argument(
             "--careful-embedding-layers",
             type=int,
             default=None,
@@ -100,12 +107,13 @@ class Command(BaseCommand):
                 opts["embedding_backend"],
                 opts["escalate_below"],
                 opts["embedding_layers"],
+                opts["embedding_max_tokens"],
                 opts["careful_embedding_layers"],
             )
             if any(v is not None for v in ad_type_only) and opts["model"] != "ad-type":
                 raise CommandError(
-                    "--embedding-backend, --embedding-layers, --escalate-below and "
-                    "--careful-embedding-layers apply to `adscan train ad-type` only; "
+                    "--embedding-backend, --embedding-layers, --embedding-max-tokens, "
+                    "--escalate-below and --careful-embedding-layers apply to `adscan train ad-type` only; "
                     "the risk model embeds like the ad-type model."
                 )
             if opts["ad_type_model"] is not None and opts["model"] != "risk":
@@ -123,6 +131,14 @@ class Command(BaseCommand):
                 if opts["embedding_layers"] is not None:
                     embedder_params = {"backend": backend or "onnx"}
                     embedder_params["layers"] = opts["embedding_layers"]
+                if opts["embedding_max_tokens"] is not None:
+                    if opts["embedding_max_tokens"] < 1:
+                        raise CommandError(
+                            f"--embedding-max-tokens has value {opts['embedding_max_tokens']}; "
+                            "expected a positive number of word pieces."
+                        )
+                    embedder_params.setdefault("backend", backend or "onnx")
+                    embedder_params["max_seq_length"] = opts["embedding_max_tokens"]
                 careful = None
                 if opts["careful_embedding_layers"] is not None:
                     careful = {"backend": "onnx", "layers": opts["careful_embedding_layers"]}
