@@ -46,7 +46,9 @@ FILTERS: dict[str, str] = {
     "date_to": "ISO date or datetime, compared with last_seen",
 }
 
-#: Fields :class:`SearchQuery` may sort on. Ties are broken by ``ad_id``.
+#: Fields :class:`SearchQuery` may sort on. Ties are broken in a fixed order the
+#: backend chooses: by ``ad_id`` on Elasticsearch, by the order ads were first
+#: stored on SQLite (so bulk writes append to its sort indexes).
 SORT_FIELDS = ("risk", "last_seen", "first_seen", "cluster_size", "ad_id", "relevance")
 
 #: Fields that term facets may be asked for.
@@ -84,8 +86,9 @@ class UpsertResult:
 class SearchQuery:
     """A search over ads: optional full text, filters, sort and a page.
 
-    ``search_after`` is the ``next_after`` of the previous page; it keeps deep
-    pages correct and fast (no offsets).
+    ``search_after`` is the ``next_after`` of the previous page, opaque to the
+    caller and only meaningful to the store that made it; it keeps deep pages
+    correct and fast (no offsets).
     """
 
     text: str | None = None

@@ -10,14 +10,15 @@ each such insert dirties one page that the commit writes to the WAL. So the
 current version of an ad lives only in ``ads`` (``ad_versions`` holds the
 superseded ones, copied there when the text changes) and ``ad_keys`` has no
 index by ad id (old keys are found from the ad's own columns and deleted by
-primary key).
+primary key), and the sort indexes of ``ad_meta`` break ties by rowid, the
+order ads were first stored, so new ads append to them.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Scalar columns of ``ads`` (besides the internal ``rid``, ``claimed_*``).
 SCALAR_COLUMNS = (
@@ -161,12 +162,13 @@ CREATE TABLE IF NOT EXISTS ad_meta (
     last_seen TEXT NOT NULL, first_seen TEXT NOT NULL,
     cluster_size INTEGER NOT NULL, cluster_id TEXT, cats TEXT
 );
-CREATE INDEX IF NOT EXISTS meta_queue ON ad_meta(review_status, flagged, COALESCE(risk, -1.0), ad_id);
-CREATE INDEX IF NOT EXISTS meta_risk ON ad_meta(COALESCE(risk, -1.0), ad_id);
-CREATE INDEX IF NOT EXISTS meta_last_seen ON ad_meta(last_seen, ad_id);
-CREATE INDEX IF NOT EXISTS meta_first_seen ON ad_meta(first_seen, ad_id);
-CREATE INDEX IF NOT EXISTS meta_cluster_size ON ad_meta(cluster_size, ad_id);
-CREATE UNIQUE INDEX IF NOT EXISTS meta_ad_id ON ad_meta(ad_id);
+-- Sort indexes break ties by rid (implicit last column): new ads append to
+-- them in bulk writes instead of landing on a random page each.
+CREATE INDEX IF NOT EXISTS meta_queue ON ad_meta(review_status, flagged, COALESCE(risk, -1.0));
+CREATE INDEX IF NOT EXISTS meta_risk ON ad_meta(COALESCE(risk, -1.0));
+CREATE INDEX IF NOT EXISTS meta_last_seen ON ad_meta(last_seen);
+CREATE INDEX IF NOT EXISTS meta_first_seen ON ad_meta(first_seen);
+CREATE INDEX IF NOT EXISTS meta_cluster_size ON ad_meta(cluster_size);
 CREATE INDEX IF NOT EXISTS meta_cluster ON ad_meta(cluster_id);
 CREATE TABLE IF NOT EXISTS ad_cube (
     {", ".join(CUBE_DIMS)}, n INTEGER NOT NULL,
@@ -321,12 +323,25 @@ DROP INDEX IF EXISTS ad_keys_ad;
 """
 
 
+#: Schema 3 broke sort ties by the random ad id (one random page per new ad and
+#: sort index) and kept a second ad-id index on ``ad_meta``; the new indexes are
+#: made by ``BASE_DDL``.
+MIGRATE_V4 = """
+DROP INDEX IF EXISTS meta_queue;
+DROP INDEX IF EXISTS meta_risk;
+DROP INDEX IF EXISTS meta_last_seen;
+DROP INDEX IF EXISTS meta_first_seen;
+DROP INDEX IF EXISTS meta_cluster_size;
+DROP INDEX IF EXISTS meta_ad_id;
+"""
+
+
 def create_schema(conn: sqlite3.Connection) -> None:
     """Create the schema, or migrate an older file in place; idempotent."""
     try:
         conn.execute("BEGIN IMMEDIATE")
         (version,) = conn.execute("PRAGMA user_version").fetchone()
-        script = BASE_DDL
+        script = MIGRATE_V4 + BASE_DDL if 2 <= version < 4 else BASE_DDL
         if version == 1:
             script += REBUILD_VERSIONS
         if version < 2:
@@ -346,8 +361,8 @@ def create_schema(conn: sqlite3.Connection) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    if version < SCHEMA_VERSION:
-        conn.execute("PRAGMA optimize")
+    # No ``PRAGMA optimize`` after a migration: planner statistics make the
+    # search plans slower (see ``SqliteAdStore.optimize``).
 
 
 def _statements(script: str) -> list[str]:

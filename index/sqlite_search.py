@@ -113,14 +113,16 @@ SORT_COLUMN = {
     "cluster_size": "cluster_size",
     "ad_id": "ad_id",
 }
-#: The ``ad_meta`` index that walks each sort order.
+#: The ``ad_meta`` index that walks each sort order (ties by rid, the index's
+#: last column). The ad id order is walked on ``ads``' own ad-id index.
 SORT_INDEX = {
     "risk": "meta_risk",
     "last_seen": "meta_last_seen",
     "first_seen": "meta_first_seen",
     "cluster_size": "meta_cluster_size",
-    "ad_id": "meta_ad_id",
 }
+#: Walks ``ads`` in ad id order and joins the ``ad_meta`` row (aliased ``a``).
+AD_ID_WALK = "ads x INDEXED BY sqlite_autoindex_ads_1 CROSS JOIN ad_meta a ON a.rid = x.rid"
 
 
 def as_list(value: Any) -> list[Any]:
@@ -174,8 +176,9 @@ class SqliteSearch:
             elif name in KEY_FILTERS:
                 values = [str(v) for v in as_list(value)]
                 where.append(
-                    "a.ad_id IN (SELECT ad_id FROM ad_keys WHERE kind = ?"
-                    f" AND key IN ({','.join('?' * len(values))}))"
+                    # rids, so the match is read from ``ad_meta`` by rowid
+                    "a.rid IN (SELECT x.rid FROM ad_keys k CROSS JOIN ads x ON x.ad_id = k.ad_id"
+                    f" WHERE k.kind = ? AND k.key IN ({','.join('?' * len(values))}))"
                 )
                 params.extend([KEY_FILTERS[name], *values])
             elif name == "flagged":
@@ -335,7 +338,7 @@ class SqliteSearch:
         size = max(0, int(query.size))
         expr = SORT_EXPR[sort]
         blocks = False
-        after = list(query.search_after or [])
+        after = self._cursor(conn, query.search_after)
         if not total or not size:  # a facets-only search reads no page
             keys: list[Any] = []
         elif from_rows:
@@ -361,10 +364,10 @@ class SqliteSearch:
             # With more than FACET_SAMPLE hits, at least one ad in (ads / FACET_SAMPLE)
             # is a hit, so walking the sort index finds a page quickly; the planner
             # cannot know that and would rather sort every hit.
-            walk = "" if exact else f"INDEXED BY {SORT_INDEX[sort]}" if sort in SORT_INDEX else ""
             keys = self._page(
-                conn, f"ad_meta a {walk}", expr, where, params, after, query.descending, size + 1
-            )
+                conn, "ad_meta a" if exact else self._walk_source(sort), expr, where, params,
+                after, query.descending, size + 1,
+            )  # fmt: skip
         more = len(keys) > size
         keys = keys[:size]
         docs: dict[int, sqlite3.Row] = {}
@@ -382,7 +385,7 @@ class SqliteSearch:
             hits.append(hit)
         next_after = None
         if more and keys:
-            next_after = [keys[-1][2], keys[-1][1], *keys[-1][3:]]
+            next_after = [keys[-1][2], keys[-1][0], *keys[-1][3:]]
 
         # 3. Facets and histogram: exact rows, the cube, or a scaled sample.
         scale = 1.0
@@ -493,20 +496,50 @@ class SqliteSearch:
         leading: Sequence[Any] = (),
     ) -> list[Any]:
         """``limit`` keys ``(rid, ad_id, sort key)`` of ``source`` (aliased ``a``) in
-        order, after the keyset ``after``; ``leading`` are parameters that come before
+        order, after the keyset ``after`` (a sort key and a rid: ties go by rid, the
+        order ads were first stored); ``leading`` are parameters that come before
         the filters' (a MATCH in ``source``)."""
+        if source == AD_ID_WALK:
+            expr = "x.ad_id"  # the walked index's column
         op, direction = ("<", "DESC") if descending else (">", "ASC")
         cond, args = list(where), [*leading, *params]
         if after:
             # Spelled out (not a row value) so the sort index can seek to the spot.
-            cond.append(f"{expr} {op}= ? AND ({expr} {op} ? OR a.ad_id {op} ?)")
+            cond.append(f"{expr} {op}= ? AND ({expr} {op} ? OR a.rid {op} ?)")
             args.extend([after[0], after[0], after[1]])
+        # Ad ids are unique: no tie to break (and the ad-id index walks in order).
+        tie = "" if expr in ("a.ad_id", "x.ad_id") else f", a.rid {direction}"
         sql = (
             f"SELECT a.rid, a.ad_id, {expr} AS sort_key FROM {source}"
             f" WHERE {' AND '.join(cond) or '1'}"
-            f" ORDER BY sort_key {direction}, a.ad_id {direction} LIMIT ?"
+            f" ORDER BY sort_key {direction}{tie} LIMIT ?"
         )
         return conn.execute(sql, [*args, limit]).fetchall()
+
+    @staticmethod
+    def _cursor(conn: sqlite3.Connection, search_after: list[Any] | None) -> list[Any]:
+        """The keyset of ``search_after``: a sort key, then the rid that breaks ties.
+
+        A cursor of schema 3 or older carried the ad id instead (ties went by ad
+        id); it is read as that ad's rid, so a page left open across an upgrade
+        goes on from the same ad."""
+        after = list(search_after or [])
+        if len(after) >= 2 and isinstance(after[1], str):
+            row = conn.execute("SELECT rid FROM ads WHERE ad_id = ?", (after[1],)).fetchone()
+            if row is None:
+                raise UnknownFieldError(
+                    f"The page cursor names ad {after[1]!r}, which this store does not hold;"
+                    " start again from the first page."
+                )
+            after[1] = int(row[0])
+        return after
+
+    @staticmethod
+    def _walk_source(sort: str) -> str:
+        """``ad_meta`` (aliased ``a``) read in ``sort``'s order through its index."""
+        if sort == "ad_id":
+            return AD_ID_WALK
+        return f"ad_meta a INDEXED BY {SORT_INDEX[sort]}" if sort in SORT_INDEX else "ad_meta a"
 
     def _fts_segments(self, conn: sqlite3.Connection) -> int | None:
         """How many segments the full-text index has (``None``: unknown)."""
@@ -575,7 +608,7 @@ class SqliteSearch:
         """
         (top,) = conn.execute("SELECT max(rid) FROM ad_meta").fetchone()
         density = max(matched / max(top or 1, 1), 1e-6)
-        source = f"ad_meta a INDEXED BY {SORT_INDEX[sort]}" if sort in SORT_INDEX else "ad_meta a"
+        source = self._walk_source(sort)
         keys: list[Any] = []
         probed = 0
         while len(keys) < limit:
@@ -602,7 +635,7 @@ class SqliteSearch:
             probed += len(rows)
             if len(rows) < chunk:
                 break
-            after = [rows[-1][2], rows[-1][1]]
+            after = [rows[-1][2], rows[-1][0]]
             density = max(len(keys) / probed, 1e-6) if keys else density / 4
         return keys[:limit]
 

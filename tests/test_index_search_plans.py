@@ -172,10 +172,10 @@ def test_relevance_blocks_visit_every_match_once_in_block_order(
     def block(ad_id):
         return sign * ((rid[ad_id] - lo) // span)
 
-    if descending:  # ties on the score: ad_id descending too
-        expected = sorted(got, key=lambda a: (-block(a), score_of[a], a), reverse=True)
+    if descending:  # ties on the score: rid (storage order) descending too
+        expected = sorted(got, key=lambda a: (-block(a), score_of[a], rid[a]), reverse=True)
     else:
-        expected = sorted(got, key=lambda a: (block(a), score_of[a], a))
+        expected = sorted(got, key=lambda a: (block(a), score_of[a], rid[a]))
     assert got == expected
     assert len({block(a) for a in got}) > 1  # really more than one block
 

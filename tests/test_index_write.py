@@ -1,12 +1,13 @@
 """SQLite bulk write paths: history kept in ``ad_versions`` only for superseded
 versions, ``ad_keys`` changed by difference (no index by ad id), chunked
-transactions, and the schema 2 -> 3 migration of an existing file."""
+transactions, sort ties by storage order (new ads append to the sort indexes),
+and the migrations of existing files (schema 2 and 3 to 4)."""
 
 from __future__ import annotations
 
 import pytest
 
-from index import SearchQuery, make_ad_id, open_store
+from index import SearchQuery, UnknownFieldError, make_ad_id, open_store
 from index import sqlite_store as sqlite_module
 from index.sqlite_schema import SCHEMA_VERSION
 
@@ -142,7 +143,38 @@ def _as_schema_2(url):
         )
         db.execute("CREATE INDEX ad_keys_ad ON ad_keys(ad_id, kind, key)")
         db.execute("ALTER TABLE ads DROP COLUMN version_at")
+        _old_sort_indexes(db)
         db.execute("PRAGMA user_version = 2")
+
+
+#: Schema 2 and 3 broke sort ties by ad id and had a second ad-id index.
+OLD_SORT_INDEXES = {
+    "meta_queue": "review_status, flagged, COALESCE(risk, -1.0), ad_id",
+    "meta_risk": "COALESCE(risk, -1.0), ad_id",
+    "meta_last_seen": "last_seen, ad_id",
+    "meta_first_seen": "first_seen, ad_id",
+    "meta_cluster_size": "cluster_size, ad_id",
+}
+
+
+def _old_sort_indexes(db):
+    for name, columns in OLD_SORT_INDEXES.items():
+        db.execute(f"DROP INDEX {name}")
+        db.execute(f"CREATE INDEX {name} ON ad_meta({columns})")
+    db.execute("CREATE UNIQUE INDEX meta_ad_id ON ad_meta(ad_id)")
+
+
+def _index_sql(db) -> dict[str, str]:
+    return dict(
+        db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+    )
+
+
+def _assert_new_sort_indexes(db):
+    sql = _index_sql(db)
+    assert "meta_ad_id" not in sql
+    for name in OLD_SORT_INDEXES:
+        assert "ad_id" not in sql[name], sql[name]
 
 
 def test_schema_2_file_is_migrated_in_place(tmp_path):
@@ -156,9 +188,13 @@ def test_schema_2_file_is_migrated_in_place(tmp_path):
     _as_schema_2(url)
     with open_store(url) as store:
         db = store._db
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
         assert "ad_keys_ad" not in names
+        _assert_new_sort_indexes(db)
+        assert not db.execute(
+            "SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'"
+        ).fetchall()  # no planner statistics (they slow the search plans)
         assert db.execute("SELECT count(*) FROM ad_versions").fetchone()[0] == 1
         assert [(v["version"], v["text"], v["observed_at"]) for v in store.get_versions(a)] == [
             (1, "tekst 1", "2024-05-01T10:00:00Z"),
@@ -180,6 +216,110 @@ def test_schema_2_file_is_migrated_in_place(tmp_path):
         assert store.search(SearchQuery(filters={"risk_min": 0.5})).total == 1
     with open_store(url) as store:  # opening again changes nothing
         assert store.stats()["versions"] == 5
+
+
+def test_schema_3_file_gets_sort_indexes_without_the_ad_id(tmp_path):
+    url = f"sqlite:///{tmp_path / 'v3.db'}"
+    with open_store(url) as store:
+        store.setup()
+        store.upsert_observations([_obs(i) for i in range(30)])
+        store.write_enrichments(
+            [{"ad_id": make_ad_id("s", str(i)), "risk": 0.5} for i in range(0, 30, 3)]
+        )
+        before = [h["ad_id"] for h in store.search(SearchQuery(sort="risk", size=30)).hits]
+        _old_sort_indexes(store._db)
+        store._db.execute("PRAGMA user_version = 3")
+    with open_store(url) as store:
+        db = store._db
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        _assert_new_sort_indexes(db)
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert [h["ad_id"] for h in store.search(SearchQuery(sort="risk", size=30)).hits] == before
+        # A cursor made before the upgrade (ties by ad id) goes on from its ad.
+        old_cursor = [-1.0, before[20]]
+        page = store.search(SearchQuery(sort="risk", size=30, search_after=old_cursor))
+        assert [h["ad_id"] for h in page.hits] == before[21:]
+        with pytest.raises(UnknownFieldError, match="first page"):
+            store.search(SearchQuery(sort="risk", search_after=[-1.0, "no-such-ad"]))
+
+
+def test_sort_ties_follow_the_order_ads_were_first_stored(sqlite_store):
+    """Ties break by rowid: stored in reverse ad-id order, ties come back that way."""
+    store = sqlite_store
+    numbers = list(range(50))
+    ids = sorted(make_ad_id("s", str(i)) for i in numbers)
+    by_id = {make_ad_id("s", str(i)): i for i in numbers}
+    for ad_id in reversed(ids):  # one call each: storage order = ad ids descending
+        store.upsert_observations([_obs(by_id[ad_id])])
+    store.write_enrichments([{"ad_id": a, "risk": 0.5} for a in ids])
+    for sort in ("risk", "last_seen", "first_seen", "cluster_size"):
+        for descending in (True, False):
+            hits = store.search(SearchQuery(sort=sort, descending=descending, size=50)).hits
+            got = [h["ad_id"] for h in hits]
+            assert got == (ids if descending else ids[::-1]), (sort, descending)
+
+
+@pytest.mark.parametrize("sort", ["risk", "last_seen", "ad_id"])
+def test_walking_the_sort_index_pages_like_sorting_every_ad(sqlite_store, monkeypatch, sort):
+    """Text-free searches over many ads walk the sort index (ad ids: ``ads``' own)."""
+    import index.sqlite_search as plans
+
+    store = sqlite_store
+    for start in range(80, -1, -20):
+        store.upsert_observations(
+            [
+                _obs(i, observed_at=f"2024-05-0{1 + i % 3}T10:00:00Z")
+                for i in range(start, start + 20)
+            ]
+        )
+    store.write_enrichments(
+        [{"ad_id": make_ad_id("s", str(i)), "risk": (i % 4) / 4} for i in range(0, 100, 2)]
+    )
+
+    def pages(descending):
+        out, after = [], None
+        while True:
+            page = store.search(
+                SearchQuery(sort=sort, descending=descending, size=9, search_after=after)
+            )
+            out += [h["ad_id"] for h in page.hits]
+            if page.next_after is None:
+                return out
+            after = page.next_after
+
+    for descending in (True, False):
+        sorted_all = pages(descending)
+        monkeypatch.setattr(plans, "FACET_SAMPLE", 5)  # every search walks the index
+        walked = pages(descending)
+        monkeypatch.undo()
+        assert walked == sorted_all and len(set(walked)) == 100
+    if sort == "ad_id":
+        assert walked == sorted(walked)
+
+
+@pytest.mark.parametrize(
+    "sql, index",
+    [
+        # the ad-id order walks ads' own ad-id index, with no sort of every ad
+        (
+            "SELECT a.rid FROM ads x INDEXED BY sqlite_autoindex_ads_1"
+            " CROSS JOIN ad_meta a ON a.rid = x.rid WHERE x.ad_id > ? ORDER BY x.ad_id LIMIT 5",
+            "sqlite_autoindex_ads_1",
+        ),
+        # a key filter reads ad_meta by rowid from the matching keys, no scan
+        (
+            "SELECT a.rid FROM ad_meta a WHERE a.rid IN (SELECT x.rid FROM ad_keys k"
+            " CROSS JOIN ads x ON x.ad_id = k.ad_id WHERE k.kind = ? AND k.key IN (?))",
+            "INTEGER PRIMARY KEY",
+        ),
+    ],
+)
+def test_ad_id_reads_need_no_ad_id_index_on_ad_meta(sqlite_store, sql, index):
+    params = ("a",) if sql.count("?") == 1 else ("phone", "+31611111111")
+    plan = " ".join(
+        str(r[3]) for r in sqlite_store._db.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+    )
+    assert index in plan and "SCAN a" not in plan and "TEMP B-TREE" not in plan, plan
 
 
 @pytest.mark.parametrize("kind", ["image_sha256", "phone"])

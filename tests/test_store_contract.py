@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from index import SearchQuery, UnknownFieldError, make_ad_id
@@ -336,31 +338,49 @@ def test_sort_facets_and_histogram(store):
     assert _ids(asc) == [ids[1], ids[2], ids[3], ids[4]]
 
 
+def _every_page(store, query: SearchQuery) -> list[dict]:
+    seen: list[dict] = []
+    after = None
+    for _ in range(40):
+        page = store.search(replace(query, search_after=after))
+        seen.extend(page.hits)
+        after = page.next_after
+        if after is None:
+            return seen
+    raise AssertionError("more pages than ads")
+
+
 def test_deep_pagination_visits_every_ad_once_in_order(store):
-    store.upsert_observations(
-        [obs(i, observed_at=f"2024-05-{1 + i % 28:02d}T10:00:00Z") for i in range(1000)]
-    )
-    # Many ties in risk: the ad_id tiebreak must keep pages disjoint.
+    # Stored in ten calls in reverse order, so the order of storage is not the
+    # order of the ad ids; either may break ties (the backend's choice).
+    for start in range(900, -1, -100):
+        store.upsert_observations(
+            [
+                obs(i, observed_at=f"2024-05-{1 + i % 28:02d}T10:00:00Z")
+                for i in range(start, start + 100)
+            ]
+        )
+    # Many ties in risk: the tiebreak must keep pages disjoint.
     store.write_enrichments(
         [{"ad_id": aid(i), "risk": round((i % 10) / 10, 1)} for i in range(0, 1000, 2)]
     )
-    for sort in ("risk", "last_seen"):
-        seen: list[dict] = []
-        after = None
-        for _ in range(40):
-            page = store.search(SearchQuery(sort=sort, size=37, search_after=after))
-            assert page.total == 1000
-            seen.extend(page.hits)
-            after = page.next_after
-            if after is None:
-                break
+    for sort, descending in [
+        ("risk", True),
+        ("last_seen", True),
+        ("risk", False),
+        ("ad_id", False),
+    ]:
+        query = SearchQuery(sort=sort, descending=descending, size=37)
+        seen = _every_page(store, query)
         assert len(seen) == 1000
         assert len({h["ad_id"] for h in seen}) == 1000
         keys = [
-            ((-1 if h["risk"] is None else h["risk"]) if sort == "risk" else h[sort], h["ad_id"])
-            for h in seen
+            (-1 if h["risk"] is None else h["risk"]) if sort == "risk" else h[sort] for h in seen
         ]
-        assert keys == sorted(keys, reverse=True)
+        assert keys == sorted(keys, reverse=descending)
+        # A fixed order: a second pass, with other page sizes, gives the same ads.
+        again = _every_page(store, replace(query, size=101))
+        assert [h["ad_id"] for h in again] == [h["ad_id"] for h in seen]
 
 
 def test_hits_leave_out_bulky_internals(store):
