@@ -265,12 +265,6 @@ def section() -> str:
             (
                 (f"onnx, first {CUT_LAYERS} of 6 layers", 0.0, cut, None),
                 (f"static, cascade to onnx below {ESCALATE_BELOW}", ESCALATE_BELOW, None, None),
-                (
-                    f"static, cascade to onnx first {CUT_LAYERS} layers below {ESCALATE_BELOW}",
-                    ESCALATE_BELOW,
-                    None,
-                    cut,
-                ),
                 ("static only", 0.0, None, None),
             )
         ):
