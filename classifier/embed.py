@@ -248,7 +248,12 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         their output (all layers when None). Cuts the transformer's compute by
         ``layers / num_hidden_layers``; the vectors differ from the full
         network's, so models must be trained on them (``adscan train ad-type
-        --embedding-layers K``). Not for the ``static`` backend.
+        --embedding-layers K``). Not for the ``static`` backend. Measured on
+        all-MiniLM-L6-v2 (2 cores, real ads): k=1 encodes 5.3x faster, but
+        every k from 1 to 5 lost the Dutch demo massage and job ads (recall
+        under 0.2) and fell from 0.95 to 0.82-0.86 macro-F1 on WEDC held out;
+        the full network on the first 128 word pieces (``max_seq_length=128``)
+        kept quality at 2.2x.
 
     Examples
     --------
