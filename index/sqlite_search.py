@@ -133,6 +133,12 @@ def as_list(value: Any) -> list[Any]:
     return [value]
 
 
+def _oldest_first(filters: dict[str, Any]) -> bool:
+    """Whether a bounded pass over matches should start at the oldest ads: only
+    when the filters bound the time from above alone."""
+    return bool(filters.get("date_to")) and not filters.get("date_from")
+
+
 def _scaled(count: int, scale: float) -> int:
     return count if scale == 1.0 else max(1, round(count * scale))
 
@@ -304,12 +310,15 @@ class SqliteSearch:
                 # Count exactly up to a bound, like Elasticsearch's track_total_hits;
                 # beyond it the total is a lower bound. Filters that leave few of
                 # many matches make this a longer pass; it stops as soon as they
-                # have left the bound.
+                # have left the bound. Rowids follow the time ads were first
+                # stored, so the pass goes newest first (oldest first for a search
+                # bounded only by date_to): date filters leave the bound soonest.
                 source = "(SELECT rowid AS frid FROM ads_fts WHERE ads_fts MATCH ?) f"
                 if where:
                     source += f" CROSS JOIN ad_meta a ON a.rid = f.frid WHERE {where_sql}"
+                order = "ASC" if _oldest_first(query.filters) else "DESC"
                 (total,) = conn.execute(
-                    f"SELECT count(*) FROM (SELECT 1 FROM {source} LIMIT ?)",
+                    f"SELECT count(*) FROM (SELECT 1 FROM {source} ORDER BY f.frid {order} LIMIT ?)",
                     [match, *params, max(TRACK_TOTAL, FACET_SAMPLE) + 1],
                 ).fetchone()
                 exact = total <= FACET_SAMPLE
