@@ -10,12 +10,13 @@ import itertools
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from typing import Any
+
+from benchmarks.memory import peak_rss_mb
 
 VOCAB_SIZE = 20_000
 NETWORK_SHARE = 0.05
@@ -148,7 +149,7 @@ def run_one(n: int) -> dict[str, Any]:
         "seconds": round(seconds, 1),
         "cpu_seconds": round(cpu, 1),
         "ads_per_second": round(n / seconds),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_mb": round(peak_rss_mb()),
         "links": len(linker.links_),
         "rejected": len(linker.rejected_),
         "clusters": int(linker.labels_.max()) + 1,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -17,6 +16,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks.memory import peak_rss_mb
 
 QUICK = os.environ.get("ADSCAN_BENCH_QUICK") == "1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -205,24 +206,8 @@ def stage(n: int, models_dir: str | None = None) -> dict:
         "known_text_per_s": seen_rate,
         "unchanged_recrawl_per_s": recrawl_rate,
         "recrawl_reprocessed": third["processed"],
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
-
-
-def _peak_rss_mb() -> float:
-    """Peak resident memory of this process in MB.
-
-    From ``VmHWM``, which starts afresh with the program: Linux carries
-    ``ru_maxrss`` across ``exec``, so a subprocess started by a parent that had
-    loaded the models would report the parent's peak.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _train_models(

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ INDICATORS = [("new_in_town", "movement"), ("many_women", "third_party"),
 QUERIES = ["massage", "nieuw discreet", "escort hotel", "girl visiting", "privé ontvangst",
            "whatsapp afspraak", "lieve vrouw", "weekend"]  # fmt: skip
 BATCH = 2000
+#: When the synthetic crawl starts (it runs 90 days).
+START = datetime(2024, 1, 1)
 
 
 def _words(rng: random.Random, n: int) -> str:
@@ -47,10 +50,17 @@ def _words(rng: random.Random, n: int) -> str:
     return " ".join(out)
 
 
-def observations(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
+def observations(n: int, seed: int = 7, shuffled_times: bool = False) -> Iterator[dict[str, Any]]:
+    """``n`` new ads seen over 90 days, in the order a crawler stores them (time
+    rises with ``i``), or with ``shuffled_times`` each at an unrelated time (a bulk
+    import of an old dump): every index on a time then takes random inserts."""
     rng = random.Random(seed)
     for i in range(n):
-        day = 1 + i % 90
+        if shuffled_times:
+            day = 1 + i % 90
+            seen = f"2024-{1 + day // 30:02d}-{1 + day % 28:02d}T{i % 24:02d}:00:00Z"
+        else:
+            seen = f"{START + timedelta(hours=i * 90 * 24 // n):%Y-%m-%dT%H:%M:%SZ}"
         yield {
             "source": SOURCES[i % len(SOURCES)],
             "site_ad_id": str(i),
@@ -58,7 +68,7 @@ def observations(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
             "title": _words(rng, 6),
             "text": _words(rng, 60),
             "city": rng.choice(CITIES),
-            "observed_at": f"2024-{1 + day // 30:02d}-{1 + day % 28:02d}T{i % 24:02d}:00:00Z",
+            "observed_at": seen,
             "images": [{"sha256": f"{rng.getrandbits(256):064x}", "phash": "0" * 16}],
         }
 
@@ -197,8 +207,26 @@ def reads(store: AdStore, n: int, runs: int = 60, only: str | None = None) -> di
     return figures
 
 
+def write_only(store: AdStore, items: Iterator[dict[str, Any]]) -> tuple[float, float]:
+    """Rates (wall, CPU) of writing ``items`` as new ads, in batches of BATCH."""
+    wall = cpu = 0.0
+    n = 0
+    for batch in _batched(items, BATCH):
+        c, w = time.thread_time(), time.perf_counter()
+        store.upsert_observations(batch)
+        wall, cpu = wall + time.perf_counter() - w, cpu + time.thread_time() - c
+        n += len(batch)
+    return n / wall, n / cpu
+
+
 def run_sqlite(n: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="adscan-bench-") as tmp:
+        # The same ads at unrelated times, into a store of their own.
+        with open_store(f"sqlite:///{Path(tmp) / 'shuffled.db'}") as store:
+            store.setup()
+            shuffled = write_only(store, observations(n, shuffled_times=True))
+        (Path(tmp) / "shuffled.db").unlink()
+        os.sync()  # its writes must not still be going to disk during the next load
         with open_store(f"sqlite:///{Path(tmp) / 'ads.db'}") as store:
             store.setup()
             figures = {**load(store, n), **reads(store, n)}
@@ -211,6 +239,7 @@ def run_sqlite(n: int) -> dict[str, Any]:
                 "search_facets"
             ]
             figures["size_mb"] = store.stats()["size_bytes"] / 1e6
+            figures["write_shuffled"] = shuffled
         return figures
 
 
@@ -237,9 +266,11 @@ def _row(backend: str, f: dict[str, Any]) -> str:
     def ms(t: dict[str, float]) -> str:
         return f"{t['p50']:.1f} / {t['p95']:.1f} ({t['cpu']:.1f})"
 
+    shuffled = f.get("write_shuffled")
     return (
         f"| {backend} | {f['ads']:,} | {f['write_per_s']:,.0f} ({f['write_per_cpu_s']:,.0f}) | "
-        f"{f['enrich_per_s']:,.0f} ({f['enrich_per_cpu_s']:,.0f}) | "
+        + (f"{shuffled[0]:,.0f} ({shuffled[1]:,.0f}) | " if shuffled else "n/a | ")
+        + f"{f['enrich_per_s']:,.0f} ({f['enrich_per_cpu_s']:,.0f}) | "
         f"{ms(f['queue'])} | {ms(f['queue_city_facets'])} | {ms(f['search_facets'])} | "
         + (
             f"{ms(f['search_after_optimize'])} ({f['optimize_s']:.1f} s) | "
@@ -265,7 +296,10 @@ def section() -> str:
             "## Ad store (`index/`)",
             "",
             "Synthetic ads (66 words each, 15 cities, 5 sources, one image, one phone, 0-2",
-            "indicators). Write = `upsert_observations` of new ads in batches of 2,000; enrich =",
+            "indicators), first seen over 90 days. Write = `upsert_observations` of new ads in",
+            "batches of 2,000, in the order a crawler stores them (time rises); 'times shuffled' =",
+            "the same ads each at an unrelated time (an import of an old dump: every index on a",
+            "time takes a random insert), into a store of its own; enrich =",
             "`write_enrichments` of the same ads; rates count only time spent in the store, as",
             "wall time and (in brackets) CPU time of the calling thread, the steadier figure on a",
             "shared machine. Latencies are median / p95 wall ms (median CPU ms). queue = the",
@@ -285,8 +319,8 @@ def section() -> str:
             "housekeeping after the retention purge) merges them: 'search+facets' is measured",
             "right after the bulk load, 'after optimize' once the merge (its time in brackets) is done.",
             "",
-            "| backend | ads | write ads/s | enrich ads/s | queue | queue+city+facets | search+facets | after optimize | phone lookup |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| backend | ads | write ads/s | write, times shuffled | enrich ads/s | queue | queue+city+facets | search+facets | after optimize | phone lookup |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             *rows,
         ]
     )
