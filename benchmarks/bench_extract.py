@@ -179,6 +179,7 @@ def synthetic_dutch_ads(n: int, first: int = 0) -> list[str]:
 
 
 TARGET_ADS_PER_S = 2000  # project issue #3: extract_all + match, one core, ~100-word ads
+ROUNDS = 3
 
 
 def throughput(texts: list[str], region: str) -> tuple[float, float]:
@@ -209,13 +210,19 @@ def section() -> str:
     for t in synthetic_dutch_ads(200, first=10**6):  # warm lazy tables and word caches
         extract_all(t, "NL")
         match(t)
+    # Several rounds, each on ads no earlier round has seen; the median round is reported,
+    # so one burst of another process on a shared core does not make the figure.
+    rounds = sorted(
+        (throughput(synthetic_dutch_ads(n, first=r * n), "NL") for r in range(ROUNDS)),
+        key=lambda rates: rates[1],
+    )
+    wall, cpu = rounds[len(rounds) // 2]
     dutch = synthetic_dutch_ads(n)
-    wall, cpu = throughput(dutch, "NL")
     words = sum(len(t.split()) for t in dutch) / len(dutch)
     cmu_row = ""
     if SHARED_DATA.is_dir():
         cmu_texts = [r["title"] + "\n" + r["body"] for r in _jsonl(SHARED_DATA / "cmu-tjbatch-backpage" / "ads_with_tj_extractions.jsonl")]  # fmt: skip
-        cwall, ccpu = throughput(cmu_texts, "US")
+        cwall, ccpu = throughput(cmu_texts, "US")  # real ads can be timed once only
         cwords = sum(len(t.split()) for t in cmu_texts) / len(cmu_texts)
         cmu_row = f"| cmu backpage ads (real, US) | {len(cmu_texts)} | {cwords:.0f} | {cwall:,.0f} | {ccpu:,.0f} |"
     load = os.getloadavg()[0]
@@ -240,7 +247,8 @@ def section() -> str:
     else:
         lines.append("\n(../shared/data absent: real-data rows skipped)")
     lines += ["", "Throughput of `extract_all` + `indicators.match`, one process, one core; every "
-              "timed ad is new to the process (its phone numbers are not cached):\n",
+              "timed ad is new to the process (its phone numbers are not cached); synthetic ads: "
+              f"median of {ROUNDS} rounds of {n:,} ads each:\n",
               "| corpus | ads | mean words | ads/s (wall) | ads/s (CPU time) |", "|---|---|---|---|---|"]  # fmt: skip
     lines.append(
         f"| synthetic Dutch ads (invented) | {len(dutch)} | {words:.0f} | {wall:,.0f} | {cpu:,.0f} |"
