@@ -554,62 +554,40 @@ def _cut(net, layers: int):
     return net
 
 
-def export_onnx(model_path: Path, out_dir: Path, quantize: bool, layers: int | None = None) -> Path:
+def export_onnx(
+    model_path: Path,
+    out_dir: Path,
+    quantize: bool,
+    layers: int | None = None,
+    fuse: bool = False,
+) -> Path:
     """Export the model's transformer plus pooling to ONNX (optionally int8) in ``out_dir``.
 
     With ``layers``, only the first ``layers`` transformer layers are exported
-    (pass an ``out_dir`` of its own: the file names are the same).
+    (pass an ``out_dir`` of its own: the file names are the same). With
+    ``fuse`` (fp32 only), the graph is exported with plain attention and
+    rewritten by onnxruntime's transformer optimizer into fused operators
+    (Attention, EmbedLayerNormalization, SkipLayerNormalization, BiasGelu),
+    kept as ``model.opt.onnx``: the same vectors (cosine 1.0000), 5-10% faster
+    on 2 CPU cores. A model the optimizer does not know keeps the plain graph.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
+    if fuse and not quantize:
+        fused = out_dir / "model.opt.onnx"
+        if not fused.is_file():
+            tmp = out_dir / "model.opt.onnx.tmp"
+            raw = out_dir / "model.eager.onnx.tmp"
+            _torch_export(model_path, raw, layers, eager=True)
+            try:
+                _fuse(model_path, raw, tmp)
+            finally:
+                raw.unlink(missing_ok=True)
+            tmp.replace(fused)
+        return fused
     fp32 = out_dir / "model.onnx"
     if not fp32.is_file():
-        import torch
-        from transformers import AutoModel, AutoTokenizer
-
-        net = AutoModel.from_pretrained(str(model_path), local_files_only=True).eval()
-        if layers is not None:
-            _cut(net, layers)
-        tok = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True)
-        pooling = _pooling_mode(model_path)
-
-        class Pooled(torch.nn.Module):
-            def __init__(self, inner):
-                super().__init__()
-                self.inner = inner
-
-            def forward(self, input_ids, attention_mask, token_type_ids):
-                h = self.inner(
-                    input_ids=input_ids,
-                    attention_mask=attention_mask,
-                    token_type_ids=token_type_ids,
-                ).last_hidden_state
-                if pooling == "cls_token":
-                    return h[:, 0]
-                mask = attention_mask.unsqueeze(-1).to(h.dtype)
-                if pooling == "max_tokens":
-                    return (h + (mask - 1.0) * 1e9).max(dim=1).values
-                return (h * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-
-        sample = tok(["an ad text", "another, longer ad text"], padding=True, return_tensors="pt")
-        names = ["input_ids", "attention_mask", "token_type_ids"]
-        if "token_type_ids" not in sample:
-            sample["token_type_ids"] = torch.zeros_like(sample["input_ids"])
         tmp = out_dir / "model.onnx.tmp"
-        # The TorchScript exporter takes a second where the torch.export one takes
-        # ten and gives the same graph; its deprecation and tracer warnings are noise here.
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                Pooled(net),
-                tuple(sample[n] for n in names),
-                str(tmp),
-                input_names=names,
-                output_names=["embedding"],
-                dynamic_axes={n: {0: "batch", 1: "seq"} for n in names}
-                | {"embedding": {0: "batch"}},
-                opset_version=17,
-                dynamo=False,
-            )
+        _torch_export(model_path, tmp, layers, eager=False)
         tmp.replace(fp32)
     if not quantize:
         return fp32
@@ -630,6 +608,94 @@ def export_onnx(model_path: Path, out_dir: Path, quantize: bool, layers: int | N
         )
         tmp.replace(int8)
     return int8
+
+
+def _torch_export(model_path: Path, target: Path, layers: int | None, eager: bool) -> None:
+    """Trace the transformer plus pooling into the ONNX file ``target``.
+
+    ``eager`` exports attention as plain MatMul/Softmax (the pattern the
+    onnxruntime optimizer fuses) instead of PyTorch's scaled-dot-product kernel.
+    """
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    kwargs = {"attn_implementation": "eager"} if eager else {}
+    net = AutoModel.from_pretrained(str(model_path), local_files_only=True, **kwargs).eval()
+    if layers is not None:
+        _cut(net, layers)
+    tok = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True)
+    pooling = _pooling_mode(model_path)
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            h = self.inner(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                token_type_ids=token_type_ids,
+            ).last_hidden_state
+            if pooling == "cls_token":
+                return h[:, 0]
+            mask = attention_mask.unsqueeze(-1).to(h.dtype)
+            if pooling == "max_tokens":
+                return (h + (mask - 1.0) * 1e9).max(dim=1).values
+            return (h * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+    sample = tok(["an ad text", "another, longer ad text"], padding=True, return_tensors="pt")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    if "token_type_ids" not in sample:
+        sample["token_type_ids"] = torch.zeros_like(sample["input_ids"])
+    # The TorchScript exporter takes a second where the torch.export one takes
+    # ten and gives the same graph; its deprecation and tracer warnings are noise here.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Pooled(net),
+            tuple(sample[n] for n in names),
+            str(target),
+            input_names=names,
+            output_names=["embedding"],
+            dynamic_axes={n: {0: "batch", 1: "seq"} for n in names} | {"embedding": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def _fuse(model_path: Path, source: Path, target: Path) -> None:
+    """Write ``source`` to ``target`` with BERT's operators fused where the model is BERT-like."""
+    import json
+    import shutil
+
+    cfg = json.loads((model_path / "config.json").read_text())
+    heads, hidden = cfg.get("num_attention_heads"), cfg.get("hidden_size")
+    if cfg.get("model_type") != "bert" or not heads or not hidden:
+        shutil.copyfile(source, target)  # the session's own graph optimisation still runs
+        return
+    import logging
+
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    # The optimizer logs every fusion it tries at INFO/WARNING; a failed match is not an error.
+    quiet = logging.getLogger("onnxruntime.transformers")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = optimize_model(
+                str(source),
+                model_type="bert",
+                num_heads=int(heads),
+                hidden_size=int(hidden),
+                opt_level=1,
+                use_gpu=False,
+            )
+        model.save_model_to_file(str(target))
+    finally:
+        quiet.setLevel(level)
 
 
 def _model_ident(model_path: Path) -> str:
@@ -671,7 +737,7 @@ def _fast_tokenizer(model_path: Path, max_len: int):
         return None
     tok = Tokenizer.from_file(str(path))
     tok.enable_truncation(max_len)
-    tok.enable_padding()
+    tok.no_padding()  # the encoder pads each batch to its own longest text
     return tok
 
 
@@ -683,6 +749,7 @@ def _onnx_encoder(emb: SentenceEmbedder):
         _layers_export_dir(emb),
         quantize=emb.backend == "onnx-int8",
         layers=emb.layers,
+        fuse=emb.backend == "onnx",
     )
     max_len = emb.max_seq_length or _model_max_len(emb.model_path_)
     fast = _fast_tokenizer(emb.model_path_, max_len)
@@ -693,36 +760,36 @@ def _onnx_encoder(emb: SentenceEmbedder):
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = min(os.cpu_count() or 1, 4)
     opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     # Without the arena, memory goes back after each batch (peak ~0.4 GB instead of >1 GB).
     opts.enable_cpu_mem_arena = False
     session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
-    def tokenize(batch):
-        if fast is not None:
-            enc = fast.encode_batch(batch)
-            ids = np.array([e.ids for e in enc], dtype=np.int64)
-            return {
-                "input_ids": ids,
-                "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64),
-            }
-        enc = slow(batch, padding=True, truncation=True, max_length=max_len, return_tensors="np")
-        ids = enc["input_ids"].astype(np.int64)
-        return {
-            "input_ids": ids,
-            "attention_mask": enc["attention_mask"].astype(np.int64),
-            "token_type_ids": enc.get("token_type_ids", np.zeros_like(ids)).astype(np.int64),
-        }
-
     def encode(texts):
-        # Longest first, so each batch pads to similar lengths (as sentence-transformers does).
-        order = np.argsort([-len(t) for t in texts], kind="stable")
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        if fast is not None:
+            pieces = [(e.ids, e.type_ids) for e in fast.encode_batch(texts)]
+        else:
+            enc = slow(list(texts), truncation=True, max_length=max_len)
+            ids = enc["input_ids"]
+            types = enc.get("token_type_ids") or [[0] * len(i) for i in ids]
+            pieces = list(zip(ids, types, strict=True))
+        # Longest first by word pieces, so each batch pads to nearly its own length.
+        order = np.argsort([-len(p[0]) for p in pieces], kind="stable")
         parts = []
         for start in range(0, len(texts), emb.batch_size):
-            batch = [texts[i] for i in order[start : start + emb.batch_size]]
-            parts.append(session.run(None, tokenize(batch))[0])
-        if not parts:
-            return np.zeros((0, 0), dtype=np.float32)
+            batch = [pieces[i] for i in order[start : start + emb.batch_size]]
+            width = max(1, max(len(p[0]) for p in batch))
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            types = np.zeros_like(ids)
+            for row, (piece_ids, type_ids) in enumerate(batch):
+                ids[row, : len(piece_ids)] = piece_ids
+                mask[row, : len(piece_ids)] = 1
+                types[row, : len(type_ids)] = type_ids
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            parts.append(session.run(None, feed)[0])
         out = np.concatenate(parts)
         restored = np.empty_like(out)
         restored[order] = out
