@@ -233,14 +233,21 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
     backend : {"onnx", "torch", "onnx-int8", "torch-int8", "static"}
         Inference engine; see :data:`BACKENDS`. ONNX exports and the static
         backend's distilled word-piece vectors are made locally on first use
-        and kept in ``export_dir``. ``onnx`` (the default) gives
-        the same vectors as ``torch`` (cosine 1.0000) and was the fastest on 2
-        CPU cores; int8 lost a little quality and was not faster there
-        (``benchmarks/bench_scoring.py``).
+        and kept in ``export_dir``. ``onnx`` (the default) runs an export with
+        fused attention and gives the same vectors as ``torch`` (cosine
+        1.0000); it is the fastest full network on 2 CPU cores (AVX2, no VNNI):
+        at 128 word pieces 1.7x ``torch`` on real ads, and ``onnx-int8`` is
+        no faster there (0.9x of ``onnx``) while its vectors differ a little
+        (cosine 0.99 to fp32); measured 2026-11-23 by
+        ``benchmarks/bench_scoring.py``.
     normalize : bool
         L2-normalise the vectors (cosine similarity becomes a dot product).
     max_seq_length : int, optional
         Truncate texts to this many word pieces (the model's own limit when None).
+        The shipped models embed the first 128 (``classifier.training.ad_type.
+        DEFAULT_EMBEDDER``): about twice the ads per second of the model's 256
+        on real ads, with the same ad-type quality; 96 or 64 were faster still
+        (2.8x, 4.4x raw encode) but lost WEDC held-out F1 and the demo job ads.
     export_dir : str or Path, optional
         Where ONNX exports are kept (default ``~/.cache/adscan/onnx``).
     layers : int, optional
@@ -761,6 +768,10 @@ def _onnx_encoder(emb: SentenceEmbedder):
     opts.intra_op_num_threads = min(os.cpu_count() or 1, 4)
     opts.inter_op_num_threads = 1
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Idle worker threads sleep instead of spinning: on 2 shared cores the spin
+    # burnt the CPU time the other thread (and the rest of the stage) needed;
+    # measured 15% more ads per second and per CPU-second at 128 word pieces.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     # Without the arena, memory goes back after each batch (peak ~0.4 GB instead of >1 GB).
     opts.enable_cpu_mem_arena = False
     session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
