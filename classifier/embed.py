@@ -236,10 +236,10 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         and kept in ``export_dir``. ``onnx`` (the default) runs an export with
         fused attention and gives the same vectors as ``torch`` (cosine
         1.0000); it is the fastest full network on 2 CPU cores (AVX2, no VNNI):
-        at 128 word pieces 1.7x ``torch`` on real ads, and ``onnx-int8`` is
-        no faster there (0.9x of ``onnx``) while its vectors differ a little
-        (cosine 0.99 to fp32); measured 2026-11-23 by
-        ``benchmarks/bench_scoring.py``.
+        at 128 word pieces 1.15-1.25x ``torch`` on an idle machine (1.7x
+        with the cores loaded), and ``onnx-int8`` is no faster there
+        (0.85-0.95x of ``onnx``) while its vectors differ a little (cosine
+        0.99 to fp32); measured 2026-11-23 by ``benchmarks/bench_scoring.py``.
     normalize : bool
         L2-normalise the vectors (cosine similarity becomes a dot product).
     max_seq_length : int, optional
