@@ -260,7 +260,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         every k from 1 to 5 lost the Dutch demo massage and job ads (recall
         under 0.2) and fell from 0.95 to 0.82-0.86 macro-F1 on WEDC held out;
         the full network on the first 128 word pieces (``max_seq_length=128``)
-        kept quality at 2.2x.
+        kept quality at 2.6-2.8x.
 
     Examples
     --------

@@ -32,8 +32,8 @@ __all__ = [
 TEST_MIX = {"escort": 632, "massage": 46, "job": 17}
 
 #: The shipped configuration: the whole network (onnx) on each ad's first 128
-#: word pieces. Measured on 2 cores: 2.2x raw sentence-transformers on real
-#: ads, and the same quality as the model's own 256 (WEDC held out 0.942 vs
+#: word pieces. Measured on 2 cores: 2.6-2.8x raw sentence-transformers on
+#: real ads (the processing stage 2.4-2.5x on demo ads), and the same quality as the model's own 256 (WEDC held out 0.942 vs
 #: 0.947, cross-validated 0.952 vs 0.954, demo ads 0.686 vs 0.690 macro-F1,
 #: job recall equal); 96 or 64 pieces lose job ads and WEDC (0.926, 0.920).
 DEFAULT_EMBEDDER: dict[str, Any] = {"backend": "onnx", "max_seq_length": 128}
