@@ -118,3 +118,22 @@ def test_plots_are_png_files(tmp_path):
     ):
         path = fn(*args, tmp_path / f"{fn.__name__}.png", "t")
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_options_keep_the_shipped_word_piece_limit_unless_told():
+    from classifier.training.ad_type import DEFAULT_EMBEDDER
+    from review_ui.operations.management.commands.train import ad_type_embedder
+
+    shipped = DEFAULT_EMBEDDER["max_seq_length"]
+    assert ad_type_embedder(None, None, None) is None  # train_ad_type's default
+    assert ad_type_embedder("torch", None, None) == {"backend": "torch", "max_seq_length": shipped}
+    assert ad_type_embedder(None, 2, None) == {
+        "backend": "onnx",
+        "layers": 2,
+        "max_seq_length": shipped,
+    }
+    assert ad_type_embedder(None, None, 256) == {"backend": "onnx", "max_seq_length": 256}
+    # The static backend reads far past the network's limit (its cost is linear).
+    assert ad_type_embedder("static", None, None) == {"backend": "static"}
+    with pytest.raises(CommandError, match="--embedding-max-tokens has value 0"):
+        ad_type_embedder(None, None, 0)

@@ -16,6 +16,39 @@ def default_data_dir() -> Path:
     return Path(__file__).resolve().parents[4].parent / "shared" / "data"
 
 
+def ad_type_embedder(
+    backend: str | None, layers: int | None, max_tokens: int | None
+) -> dict | None:
+    """Embedder settings of ``adscan train ad-type`` from its options (None: the shipped ones).
+
+    Every backend that runs the network reads the shipped number of word pieces
+    unless ``max_tokens`` says otherwise, so that ``--embedding-backend torch``
+    changes the engine and nothing else.
+
+    >>> ad_type_embedder(None, 2, None)
+    {'backend': 'onnx', 'layers': 2, 'max_seq_length': 128}
+    >>> ad_type_embedder("static", None, None)
+    {'backend': 'static'}
+    """
+    from classifier.training.ad_type import DEFAULT_EMBEDDER
+
+    if backend is None and layers is None and max_tokens is None:
+        return None
+    params: dict = {"backend": backend or "onnx"}
+    if layers is not None:
+        params["layers"] = layers
+    if max_tokens is not None:
+        if max_tokens < 1:
+            raise CommandError(
+                f"--embedding-max-tokens has value {max_tokens}; "
+                "expected a positive number of word pieces."
+            )
+        params["max_seq_length"] = max_tokens
+    elif params["backend"] != "static":
+        params["max_seq_length"] = DEFAULT_EMBEDDER["max_seq_length"]
+    return params
+
+
 class Command(BaseCommand):
     help = (
         "Train the ad-type model or the risk model on the real corpora (or, for risk, on reviewer "
@@ -71,8 +104,9 @@ class Command(BaseCommand):
             "--embedding-max-tokens",
             type=int,
             default=None,
-            help="ad-type only: embed only the first N word pieces of each ad (default: the "
-            "model's limit, 256 for all-MiniLM-L6-v2); the processing stage then does the same",
+            help="ad-type only: embed only the first N word pieces of each ad (default: 128, "
+            "the shipped setting, for every backend that runs the network; the model's own "
+            "limit is 256 for all-MiniLM-L6-v2); the processing stage then does the same",
         )
         parser.add_argument(
             "--careful-embedding-layers",
@@ -126,19 +160,11 @@ class Command(BaseCommand):
             if opts["model"] == "ad-type":
                 from classifier.training.ad_type import train_ad_type
 
-                backend = opts["embedding_backend"]
-                embedder_params = {"backend": backend} if backend else {}
-                if opts["embedding_layers"] is not None:
-                    embedder_params = {"backend": backend or "onnx"}
-                    embedder_params["layers"] = opts["embedding_layers"]
-                if opts["embedding_max_tokens"] is not None:
-                    if opts["embedding_max_tokens"] < 1:
-                        raise CommandError(
-                            f"--embedding-max-tokens has value {opts['embedding_max_tokens']}; "
-                            "expected a positive number of word pieces."
-                        )
-                    embedder_params.setdefault("backend", backend or "onnx")
-                    embedder_params["max_seq_length"] = opts["embedding_max_tokens"]
+                embedder_params = ad_type_embedder(
+                    opts["embedding_backend"],
+                    opts["embedding_layers"],
+                    opts["embedding_max_tokens"],
+                )
                 careful = None
                 if opts["careful_embedding_layers"] is not None:
                     careful = {"backend": "onnx", "layers": opts["careful_embedding_layers"]}
@@ -147,7 +173,7 @@ class Command(BaseCommand):
                     out,
                     quick=opts["quick"],
                     progress=progress,
-                    embedder_params=embedder_params or None,
+                    embedder_params=embedder_params,
                     escalate_below=opts["escalate_below"],
                     careful_embedder_params=careful,
                 )
