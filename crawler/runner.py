@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +29,8 @@ from crawler.profiles import find_profile, load_profile
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _RUN_FILE = "adscan-run.json"
+
+logger = logging.getLogger(__name__)
 
 
 def _now() -> str:
@@ -47,8 +51,9 @@ def resolve_run_id(jobdir: str | os.PathLike[str] | None, run_id: str | None, so
     return f"{source}-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
 
 
-def _resumed_start(jobdir: str | os.PathLike[str] | None, run_id: str) -> str | None:
-    """When ``jobdir`` holds the unfinished run ``run_id``, the time that run first started."""
+def _unfinished_run(jobdir: str | os.PathLike[str] | None, run_id: str) -> dict[str, Any] | None:
+    """When ``jobdir`` holds the unfinished run ``run_id``, its marker: when it first
+    started and whether its last process closed Scrapy's request queue."""
     if not jobdir:
         return None
     marker = Path(jobdir) / _RUN_FILE
@@ -56,9 +61,34 @@ def _resumed_start(jobdir: str | os.PathLike[str] | None, run_id: str) -> str | 
         data = json.loads(marker.read_text())
     except (ValueError, OSError):
         return None
-    if data.get("run_id") == run_id and data.get("started"):
-        return str(data["started"])
+    if isinstance(data, dict) and data.get("run_id") == run_id and data.get("started"):
+        return data
     return None
+
+
+def _write_marker(jobdir: str | os.PathLike[str], data: Mapping[str, Any]) -> None:
+    """Write the run marker whole or not at all (a kill mid-write leaves the old one)."""
+    marker = Path(jobdir) / _RUN_FILE
+    tmp = marker.with_name(marker.name + ".tmp")
+    tmp.write_text(json.dumps(dict(data)))
+    os.replace(tmp, marker)
+
+
+# What Scrapy keeps in a JOBDIR. Its disk queues write their headers only when
+# they close, so after a hard kill a queue file can be empty or cut short, and
+# Scrapy then fails on the first request it tries to queue there.
+_SCRAPY_JOB_STATE = ("requests.queue", "requests.seen", "spider.state")
+
+
+def _discard_scrapy_state(jobdir: str | os.PathLike[str]) -> None:
+    """Remove a hard-killed run's queue: the resumed run re-reads every listing page
+    and asks again for each ad it has not stored yet, so nothing in it is lost."""
+    for name in _SCRAPY_JOB_STATE:
+        path = Path(jobdir) / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def build_settings(
@@ -144,6 +174,7 @@ def run_crawl(
     settings: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run one crawl in this process (once per process: the reactor cannot restart)."""
+    from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
     from crawler.spiders.profile import ProfileSpider
@@ -155,14 +186,22 @@ def run_crawl(
         jobdir = str(Path(archive_dir) / "jobs" / prof.name)
     run_id = resolve_run_id(jobdir, run_id, prof.name)
     started = _now()
-    resumed_from = _resumed_start(jobdir, run_id)
+    unfinished = _unfinished_run(jobdir, run_id)
+    resumed_from = str(unfinished["started"]) if unfinished else None
     if resumed_from:
         settings = {**(settings or {}), "ADSCAN_RUN_RESUMED_FROM": resumed_from}
     if jobdir:
         Path(jobdir).mkdir(parents=True, exist_ok=True)
-        (Path(jobdir) / _RUN_FILE).write_text(
-            json.dumps({"run_id": run_id, "started": resumed_from or started})
-        )
+        marker = Path(jobdir) / _RUN_FILE
+        if marker.exists() and not (unfinished or {}).get("queue_closed"):
+            logger.warning(
+                "Run %s of %s was killed before it could save its request queue; "
+                "resuming from the listing pages and skipping the ads it already stored.",
+                run_id,
+                prof.name,
+            )
+            _discard_scrapy_state(jobdir)
+        _write_marker(jobdir, {"run_id": run_id, "started": resumed_from or started})
     scrapy_settings = build_settings(
         store_url=store_url,
         archive_dir=archive_dir,
@@ -174,6 +213,12 @@ def run_crawl(
     )
     process = CrawlerProcess(scrapy_settings)
     crawler = process.create_crawler(ProfileSpider)
+    # Scrapy closes the scheduler (and so writes its disk queue whole) before it
+    # sends spider_closed; a forced or hard stop never gets here.
+    queue_closed: list[bool] = []
+    crawler.signals.connect(
+        lambda **_: queue_closed.append(True), signal=signals.spider_closed, weak=False
+    )
     process.crawl(crawler, profile=path, base_url=base_url)
     process.start()
     summary = summarize(crawler.stats.get_stats(), prof.name, run_id, started)
@@ -184,6 +229,10 @@ def run_crawl(
         )
     if jobdir and summary["finished_ok"]:
         (Path(jobdir) / _RUN_FILE).unlink(missing_ok=True)
+    elif jobdir and queue_closed:
+        _write_marker(
+            jobdir, {"run_id": run_id, "started": resumed_from or started, "queue_closed": True}
+        )
     return summary
 
 

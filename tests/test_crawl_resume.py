@@ -1,4 +1,8 @@
-"""A crawl killed mid-run (SIGKILL) resumes from its JOBDIR and neither loses nor duplicates ads."""
+"""A crawl stopped mid-run resumes from its JOBDIR and neither loses nor duplicates ads.
+
+A hard kill (SIGKILL, power loss) can leave Scrapy's disk queue torn; a
+graceful stop (SIGINT) leaves it whole and the resumed run uses it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ import os
 import signal
 import subprocess
 import time
+
+import pytest
+from scrapy.pqueues import _path_safe
 
 import index
 from crawler.runner import REPO_ROOT, crawl_command, run_crawl_subprocess
@@ -26,7 +33,8 @@ def _stored(store_url: str) -> int:
         return 0
 
 
-def test_killed_crawl_resumes_without_loss_or_duplicates(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["killed", "interrupted"])
+def test_stopped_crawl_resumes_without_loss_or_duplicates(tmp_path, stop):
     site = TinySite(TinyMarket(n_ads=N_ADS), ad_delay=0.05).start()
     try:
         dirs = crawl_dirs(tmp_path)
@@ -47,11 +55,14 @@ def test_killed_crawl_resumes_without_loss_or_duplicates(tmp_path):
             ):
                 time.sleep(0.05)
         finally:
-            proc.send_signal(signal.SIGKILL)
+            proc.send_signal(stop)
             proc.wait(timeout=30)
         before = _stored(dirs["store_url"])
-        assert 10 <= before < N_ADS, f"the kill should land mid-run ({before} ads stored)"
-        run_id = json.loads((jobdir / "adscan-run.json").read_text())["run_id"]
+        assert 10 <= before < N_ADS, f"the stop should land mid-run ({before} ads stored)"
+        marker = json.loads((jobdir / "adscan-run.json").read_text())
+        run_id = marker["run_id"]
+        # Only a graceful stop gets to close (and so keep) Scrapy's request queue.
+        assert marker.get("queue_closed", False) is (stop == signal.SIGINT)
 
         store = index.open_store(dirs["store_url"])
         stored_before = {
@@ -79,5 +90,36 @@ def test_killed_crawl_resumes_without_loss_or_duplicates(tmp_path):
         for site_id in stored_before:
             assert site.requests[f"/ad/{site_id}"] == fetched_before[f"/ad/{site_id}"] == 1
         store.close()
+    finally:
+        site.stop()
+
+
+def test_resume_survives_a_queue_file_torn_by_a_hard_kill(tmp_path):
+    """Scrapy's disk queues write their header only on close: a kill can leave
+    empty queue files, on which Scrapy fails to queue anything. The resumed run
+    starts again from the listings instead and stores every ad once."""
+    site = TinySite(TinyMarket(n_ads=N_ADS)).start()
+    try:
+        dirs = crawl_dirs(tmp_path)
+        jobdir = tmp_path / "job"
+        profile = write_profile(tmp_path, site.base_url)
+        slot = jobdir / "requests.queue" / _path_safe("127.0.0.1")
+        slot.mkdir(parents=True)
+        (jobdir / "requests.queue" / "active.json").write_text("{}")
+        for priority in ("-10", "0"):  # listing pages and ad pages
+            (slot / priority).write_bytes(b"")
+        (jobdir / "adscan-run.json").write_text(
+            json.dumps({"run_id": "tiny-killed", "started": "2026-11-01T10:00:00Z"})
+        )
+        log = tmp_path / "resume.log"
+        summary = run_crawl_subprocess(
+            profile=profile, jobdir=jobdir, settings=FAST, timeout=120, log_file=log, **dirs
+        )
+        assert summary["run_id"] == "tiny-killed" and summary["finished_ok"]
+        assert summary["errors"] == 0, log.read_text()[-3000:]
+        assert summary["new"] == N_ADS and summary["listings_complete"]
+        assert _stored(dirs["store_url"]) == N_ADS
+        assert "was killed before it could save its request queue" in log.read_text()
+        assert not (jobdir / "adscan-run.json").exists()  # the run is finished now
     finally:
         site.stop()

@@ -11,7 +11,7 @@ from scrapy.utils.test import get_crawler
 
 import index
 from crawler.resume import AlreadyStoredThisRun, StoredThisRunFilter
-from crawler.runner import _resumed_start
+from crawler.runner import _unfinished_run
 from crawler.spiders.profile import ProfileSpider
 from crawler.state import close_resources
 from tests.test_crawl_support import write_profile
@@ -72,7 +72,9 @@ def test_resume_keeps_the_first_start_of_the_run(tmp_path):
     (tmp_path / "adscan-run.json").write_text(
         json.dumps({"run_id": "tiny-1", "started": "2026-11-01T10:00:00Z"})
     )
-    assert _resumed_start(tmp_path, "tiny-1") == "2026-11-01T10:00:00Z"
-    assert _resumed_start(tmp_path, "tiny-2") is None  # another run: not a resume
-    assert _resumed_start(tmp_path / "absent", "tiny-1") is None
-    assert _resumed_start(None, "tiny-1") is None
+    assert _unfinished_run(tmp_path, "tiny-1")["started"] == "2026-11-01T10:00:00Z"
+    assert _unfinished_run(tmp_path, "tiny-2") is None  # another run: not a resume
+    assert _unfinished_run(tmp_path / "absent", "tiny-1") is None
+    assert _unfinished_run(None, "tiny-1") is None
+    (tmp_path / "adscan-run.json").write_text('{"run_id": "tiny-1", "sta')  # cut short
+    assert _unfinished_run(tmp_path, "tiny-1") is None
