@@ -94,6 +94,10 @@ def test_officer_works_the_queue(page, live_server, sample_market, role_users):
     cluster = page.locator("#cluster-table").inner_text()
     assert "Lisa nu in Rotterdam" in cluster and "same phone number +31612345678" in cluster
     assert page.locator(".photos img").count() == 1
+    # The photo is lazy-loaded: wait until the browser has finished with it
+    # (a broken image completes too, with width 0, so this still fails then).
+    page.locator(".photos img").scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelector('.photos img').complete", timeout=15_000)
     assert page.evaluate("document.querySelector('.photos img').naturalWidth") == 2
     page.screenshot(path=str(SHOTS / "04-ad.png"), full_page=True)
 
